@@ -1,0 +1,3 @@
+"""Shared pytest setup: the opt-in fixtures moltbot offers plugin authors."""
+
+pytest_plugins = ["moltbot.testing.fixtures"]

@@ -1,0 +1,222 @@
+"""The configuration schema, following the seed's JSON shapes (camelCase keys on disk).
+
+Durations are milliseconds, as in the seed (``requestTimeout: 30000``); memory limits are MB.
+Plugin-owned sections (``channels.<name>``, ``logging.transports[].config``, ``cache.config``,
+``monitoring.alertSinks[].config``) are checked against the owning plugin's model by
+:mod:`moltbot.config.load`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from moltbot.config.base import StrictModel
+
+DEFAULT_SANDBOX_ALLOWLIST = (
+    "read",
+    "write",
+    "edit",
+    "sessions_list",
+    "sessions_history",
+    "sessions_send",
+)
+DEFAULT_SANDBOX_DENYLIST = ("browser", "canvas", "nodes", "cron", "gateway")
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """``"100MB"`` -> bytes (binary units, as log rotation tools use)."""
+    match = _SIZE_RE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size; write it like '100MB', '512KB' or '1GB'")
+    return int(float(match[1]) * _SIZE_UNITS[(match[2] or "B").upper()])
+
+
+class AgentConfig(StrictModel):
+    model: str | None = None
+    """Primary model as ``provider/model``, e.g. ``anthropic/claude-3-5-sonnet-20241022``."""
+    workspace: str = "~/clawd"
+
+
+class AuthConfig(StrictModel):
+    mode: Literal["token", "password", "none"] = "token"
+    token: str | None = None
+    password: str | None = None
+
+
+class ControlUiConfig(StrictModel):
+    enabled: bool = True
+    allowed_origins: list[str] = Field(default_factory=list)
+    """Browser origins allowed to open the WebSocket besides the gateway's own."""
+
+
+class TailscaleConfig(StrictModel):
+    mode: Literal["off", "serve", "funnel"] = "off"
+    reset_on_exit: bool = True
+
+
+class SslConfig(StrictModel):
+    enabled: bool = False
+    cert_path: str | None = None
+    key_path: str | None = None
+
+
+class GatewayConfig(StrictModel):
+    port: int = Field(18789, ge=1, le=65535)
+    bind: Literal["loopback", "lan", "custom"] = "loopback"
+    custom_bind_host: str | None = None
+    auth: AuthConfig = AuthConfig()
+    control_ui: ControlUiConfig = ControlUiConfig()
+    tailscale: TailscaleConfig = TailscaleConfig()
+    ssl: SslConfig = SslConfig()
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Proxy addresses whose ``X-Forwarded-For`` is believed; nobody else's is."""
+
+
+class ChannelConfig(StrictModel):
+    """Settings every channel has. Channel plugins subclass this for their own keys."""
+
+    enabled: bool = True
+    dm_policy: Literal["pairing", "allowlist", "open", "disabled"] = "pairing"
+    allow_from: list[str] = Field(default_factory=list)
+
+
+class SandboxConfig(StrictModel):
+    mode: Literal["off", "non-main", "all"] = "non-main"
+    allowlist: list[str] = Field(default_factory=lambda: list(DEFAULT_SANDBOX_ALLOWLIST))
+    denylist: list[str] = Field(default_factory=lambda: list(DEFAULT_SANDBOX_DENYLIST))
+
+
+class AgentDefaults(StrictModel):
+    workspace: str | None = None
+    sandbox: SandboxConfig = SandboxConfig()
+
+
+class AgentsConfig(StrictModel):
+    defaults: AgentDefaults = AgentDefaults()
+
+
+class PluginSection(StrictModel):
+    """A ``{type, config}`` pair naming a plugin component and its settings."""
+
+    type: str
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class RetentionConfig(StrictModel):
+    days: int = Field(14, ge=1)
+    max_size: str = "100MB"
+
+    @field_validator("max_size")
+    @classmethod
+    def _size(cls, value: str) -> str:
+        parse_size(value)
+        return value
+
+
+class LoggingConfig(StrictModel):
+    level: Literal["debug", "info", "warn", "error"] = "info"
+    format: Literal["json", "text"] = "text"
+    transports: list[PluginSection] = Field(default_factory=list)
+    retention: RetentionConfig = RetentionConfig()
+    redact_sensitive: bool = True
+    redact_patterns: list[str] = Field(default_factory=list)
+
+
+class RateLimitingConfig(StrictModel):
+    enabled: bool = True
+    requests_per_minute: int = Field(1200, ge=1)
+    burst_size: int = Field(100, ge=1)
+
+
+class GatewayPerformance(StrictModel):
+    max_connections: int = Field(100, ge=1)
+    connection_timeout: int = Field(15000, ge=100)
+    request_timeout: int = Field(30000, ge=100)
+    rate_limiting: RateLimitingConfig = RateLimitingConfig()
+
+
+class AgentsPerformance(StrictModel):
+    max_concurrent_runs: int = Field(4, ge=1)
+    session_cache_size: int = Field(100, ge=1)
+    memory_limit: int = Field(1024, ge=16)
+    gc_threshold: int = Field(768, ge=16)
+
+
+class ExecPerformance(StrictModel):
+    max_processes: int = Field(4, ge=1)
+    timeout: int = Field(120000, ge=100)
+    sandbox: bool = True
+
+
+class BrowserPerformance(StrictModel):
+    max_instances: int = Field(1, ge=0)
+    memory_limit: int = Field(512, ge=16)
+    timeout: int = Field(30000, ge=100)
+
+
+class ToolsPerformance(StrictModel):
+    exec: ExecPerformance = ExecPerformance()
+    browser: BrowserPerformance = BrowserPerformance()
+
+
+class PerformanceConfig(StrictModel):
+    gateway: GatewayPerformance = GatewayPerformance()
+    agents: AgentsPerformance = AgentsPerformance()
+    tools: ToolsPerformance = ToolsPerformance()
+
+
+class ThresholdsConfig(StrictModel):
+    cpu_warning: float = Field(0.8, ge=0, le=1)
+    cpu_critical: float = Field(0.95, ge=0, le=1)
+    memory_critical: float = Field(0.9, ge=0, le=1)
+    error_rate_critical: float = Field(0.1, ge=0, le=1)
+    check_interval: int = Field(60000, ge=100)
+
+
+class MonitoringConfig(StrictModel):
+    enabled: bool = True
+    thresholds: ThresholdsConfig = ThresholdsConfig()
+    alert_sinks: list[PluginSection] = Field(default_factory=list)
+    repeat_minutes: int = Field(30, ge=1)
+
+
+class CacheConfig(StrictModel):
+    enabled: bool = True
+    backend: str = "disk"
+    config: dict[str, Any] = Field(default_factory=dict)
+    ttl: int = Field(300000, ge=1)
+    memory_max_entries: int = Field(1000, ge=1)
+    memory_max_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+
+
+class BackupConfig(StrictModel):
+    dir: str | None = None
+    retention_days: int = Field(30, ge=1)
+    schedule: str | None = None
+
+
+class PluginsConfig(StrictModel):
+    allow: list[str] | None = None
+    """When set, only these third-party plugins load (built-ins always do)."""
+    deny: list[str] = Field(default_factory=list)
+
+
+class Settings(StrictModel):
+    """The whole configuration file."""
+
+    schema_: str | None = Field(None, alias="$schema")
+    agent: AgentConfig = AgentConfig()
+    gateway: GatewayConfig = GatewayConfig()
+    channels: dict[str, Any] = Field(default_factory=dict)
+    agents: AgentsConfig = AgentsConfig()
+    logging: LoggingConfig = LoggingConfig()
+    performance: PerformanceConfig = PerformanceConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    cache: CacheConfig = CacheConfig()
+    backup: BackupConfig = BackupConfig()
+    plugins: PluginsConfig = PluginsConfig()

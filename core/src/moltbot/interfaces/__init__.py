@@ -1,0 +1,62 @@
+"""One interface per extension kind. Plugins implement these; core drives them."""
+
+from moltbot.interfaces.alert_sink import Alert, AlertSink
+from moltbot.interfaces.cache import CacheBackend
+from moltbot.interfaces.channel import (
+    ChannelCapabilities,
+    ChannelFatalError,
+    ChatChannel,
+    InboundMessage,
+    Media,
+    OutboundMessage,
+)
+from moltbot.interfaces.log_sink import LogRecord, LogSink
+from moltbot.interfaces.provider import (
+    ChatMessage,
+    Done,
+    ModelProvider,
+    ModelRequest,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallEvent,
+    ToolSchema,
+    Usage,
+)
+from moltbot.interfaces.rpc import RpcContext, RpcError
+from moltbot.interfaces.tool import Tool, ToolContext, ToolError, ToolResult
+from moltbot.interfaces.transport import GatewayEndpoint, Transport
+
+__all__ = [
+    "Alert",
+    "AlertSink",
+    "CacheBackend",
+    "ChannelCapabilities",
+    "ChannelFatalError",
+    "ChatChannel",
+    "ChatMessage",
+    "Done",
+    "GatewayEndpoint",
+    "InboundMessage",
+    "LogRecord",
+    "LogSink",
+    "Media",
+    "ModelProvider",
+    "ModelRequest",
+    "OutboundMessage",
+    "ProviderError",
+    "RpcContext",
+    "RpcError",
+    "StreamEvent",
+    "TextDelta",
+    "Tool",
+    "ToolCall",
+    "ToolCallEvent",
+    "ToolContext",
+    "ToolError",
+    "ToolResult",
+    "ToolSchema",
+    "Transport",
+    "Usage",
+]

@@ -1,0 +1,276 @@
+"""Contract tests every plugin of a kind must pass. Subclass one and provide its fixture.
+
+Example, in a channel plugin's tests::
+
+    class TestEchoConformance(ChatChannelConformance):
+        @pytest.fixture
+        async def harness(self, tmp_path):
+            channel = EchoChannel(EchoConfig(), build_context(tmp_path, "echo"))
+            return ChannelHarness(channel=channel, inject=channel.inject,
+                                  delivered=lambda: [m.text for m in channel.outbox])
+
+The tests use real time with generous deadlines because plugins talk to real (fake) servers
+over loopback; a passing run never waits for a deadline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import trio
+from pydantic import ValidationError
+
+from moltbot.interfaces import (
+    Alert,
+    AlertSink,
+    CacheBackend,
+    ChatChannel,
+    Done,
+    InboundMessage,
+    LogRecord,
+    LogSink,
+    ModelProvider,
+    ModelRequest,
+    OutboundMessage,
+    ProviderError,
+    TextDelta,
+    Tool,
+    ToolContext,
+    ToolResult,
+)
+from moltbot.interfaces.provider import ChatMessage
+
+DEADLINE = 10.0
+
+
+async def wait_until(predicate: Callable[[], Awaitable[bool]], what: str) -> None:
+    """Poll ``predicate`` until it holds, failing the test after :data:`DEADLINE` seconds."""
+    with trio.move_on_after(DEADLINE):
+        while not await predicate():
+            await trio.sleep(0.01)
+        return
+    pytest.fail(f"timed out waiting for {what}")
+
+
+# ---------------------------------------------------------------- channels
+
+
+@dataclass
+class ChannelHarness:
+    channel: ChatChannel
+    inject: Callable[[str, str], Awaitable[None]]
+    """``inject(text, sender)`` makes the remote side deliver an inbound message."""
+    delivered: Callable[[], Awaitable[list[str]]]
+    """The texts the remote side has received from the channel so far."""
+    target: str = "user-1"
+    """A chat id the channel may send to."""
+
+
+class ChatChannelConformance:
+    """Provide an async ``harness`` fixture returning a :class:`ChannelHarness`."""
+
+    @pytest.fixture
+    async def harness(self) -> ChannelHarness:
+        raise NotImplementedError("subclasses provide the harness fixture")
+
+    async def test_capabilities_are_declared(self, harness: ChannelHarness) -> None:
+        caps = harness.channel.capabilities
+        assert caps.text_limit > 0
+
+    async def test_run_reports_started_and_cancels_cleanly(self, harness: ChannelHarness) -> None:
+        send, _recv = trio.open_memory_channel[InboundMessage](10)
+        with trio.fail_after(DEADLINE):
+            async with trio.open_nursery() as nursery:
+                await nursery.start(harness.channel.run, send)
+                nursery.cancel_scope.cancel()
+
+    async def test_inbound_messages_are_normalized(self, harness: ChannelHarness) -> None:
+        send, recv = trio.open_memory_channel[InboundMessage](10)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(harness.channel.run, send)
+            await harness.inject("hello conformance", harness.target)
+            with trio.fail_after(DEADLINE):
+                message = await recv.receive()
+            nursery.cancel_scope.cancel()
+        assert message.text == "hello conformance"
+        assert message.channel and message.message_id and message.chat_id and message.sender
+        assert message.timestamp.tzinfo is not None
+
+    async def test_send_delivers_and_returns_an_id(self, harness: ChannelHarness) -> None:
+        send, _recv = trio.open_memory_channel[InboundMessage](10)
+        async with trio.open_nursery() as nursery:
+            await nursery.start(harness.channel.run, send)
+            message_id = await harness.channel.send(
+                OutboundMessage(
+                    channel="conformance",
+                    target=harness.target,
+                    text="reply from conformance",
+                    idempotency_key="conformance-1",
+                )
+            )
+
+            async def arrived() -> bool:
+                return "reply from conformance" in await harness.delivered()
+
+            await wait_until(arrived, "the sent text to reach the remote side")
+            nursery.cancel_scope.cancel()
+        assert isinstance(message_id, str) and message_id
+
+
+# ---------------------------------------------------------------- tools
+
+
+class ToolConformance:
+    """Provide fixtures ``tool``, ``tool_context``, ``valid_params`` and ``invalid_params``."""
+
+    async def test_describes_itself(self, tool: Tool) -> None:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", tool.name)
+        assert tool.description.strip()
+        schema = tool.parameters.model_json_schema()
+        assert schema.get("type") == "object"
+
+    async def test_runs_with_valid_params(
+        self, tool: Tool, tool_context: ToolContext, valid_params: dict[str, Any]
+    ) -> None:
+        params = tool.parameters.model_validate(valid_params)
+        result = await tool.run(tool_context, params)
+        assert isinstance(result, str | ToolResult)
+
+    async def test_rejects_invalid_params(self, tool: Tool, invalid_params: dict[str, Any]) -> None:
+        with pytest.raises(ValidationError):
+            tool.parameters.model_validate(invalid_params)
+
+
+# ---------------------------------------------------------------- model providers
+
+
+@dataclass
+class ProviderHarness:
+    provider: ModelProvider
+    model: str
+    reply_with: Callable[[str], None]
+    """Make the (fake) server answer the next request with this text."""
+    fail_auth: Callable[[], None]
+    """Make the (fake) server reject the next request's credentials."""
+
+
+class ModelProviderConformance:
+    """Provide an async ``provider_harness`` fixture returning a :class:`ProviderHarness`."""
+
+    async def test_streams_text_and_ends_with_one_done(self, provider_harness: ProviderHarness) -> None:
+        provider_harness.reply_with("conformance says hi")
+        request = ModelRequest(
+            model=provider_harness.model, messages=(ChatMessage(role="user", content="hi"),)
+        )
+        events = [e async for e in provider_harness.provider.stream(request)]
+        assert isinstance(events[-1], Done)
+        assert sum(isinstance(e, Done) for e in events) == 1
+        assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "conformance says hi"
+
+    async def test_auth_failure_is_classified(self, provider_harness: ProviderHarness) -> None:
+        provider_harness.fail_auth()
+        request = ModelRequest(
+            model=provider_harness.model, messages=(ChatMessage(role="user", content="hi"),)
+        )
+        with pytest.raises(ProviderError) as info:
+            async for _ in provider_harness.provider.stream(request):
+                pass
+        assert info.value.kind == "auth"
+
+
+# ---------------------------------------------------------------- log sinks
+
+
+def sample_record(message: str = "conformance record", **fields: Any) -> LogRecord:
+    return LogRecord(
+        time=datetime.now(UTC), level="INFO", message=message, name="moltbot.conformance", fields=fields
+    )
+
+
+@dataclass
+class LogSinkHarness:
+    sink: LogSink
+    received: Callable[[], Awaitable[list[str]]]
+    """Messages that reached the destination so far."""
+
+
+class LogSinkConformance:
+    """Provide an async ``sink_harness`` fixture returning a :class:`LogSinkHarness`."""
+
+    async def test_emitted_records_reach_the_destination(self, sink_harness: LogSinkHarness) -> None:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(sink_harness.sink.run)
+            sink_harness.sink.emit(sample_record("first conformance record", session="s1"))
+
+            async def arrived() -> bool:
+                return any("first conformance record" in m for m in await sink_harness.received())
+
+            await wait_until(arrived, "the record to reach the destination")
+            nursery.cancel_scope.cancel()
+        sink_harness.sink.close()
+
+    async def test_statistics_are_counters(self, sink_harness: LogSinkHarness) -> None:
+        sink_harness.sink.emit(sample_record())
+        stats = sink_harness.sink.statistics()
+        assert all(isinstance(v, int) for v in stats.values())
+        sink_harness.sink.close()
+
+
+# ---------------------------------------------------------------- alert sinks
+
+
+@dataclass
+class AlertSinkHarness:
+    sink: AlertSink
+    received: Callable[[], Awaitable[list[str]]]
+    """Metric names of the alerts that reached the destination."""
+
+
+class AlertSinkConformance:
+    """Provide an async ``alert_harness`` fixture returning an :class:`AlertSinkHarness`."""
+
+    async def test_alert_is_delivered(self, alert_harness: AlertSinkHarness) -> None:
+        alert = Alert(
+            level="critical",
+            metric="system.cpuUsage",
+            current_value=0.97,
+            threshold=0.95,
+            message="CPU usage is critically high",
+            time=datetime.now(UTC),
+        )
+        await alert_harness.sink.send(alert)
+
+        async def arrived() -> bool:
+            return "system.cpuUsage" in await alert_harness.received()
+
+        await wait_until(arrived, "the alert to arrive")
+        await alert_harness.sink.aclose()
+
+
+# ---------------------------------------------------------------- cache backends
+
+
+class CacheBackendConformance:
+    """Provide an async ``backend`` fixture returning a fresh :class:`CacheBackend`."""
+
+    async def test_set_get_delete(self, backend: CacheBackend) -> None:
+        assert await backend.get("ns:a") is None
+        await backend.set("ns:a", b"\x00value", None)
+        assert await backend.get("ns:a") == b"\x00value"
+        await backend.set("ns:a", b"newer", None)
+        assert await backend.get("ns:a") == b"newer"
+        await backend.delete("ns:a")
+        assert await backend.get("ns:a") is None
+        await backend.delete("ns:a")  # deleting a missing key is not an error
+
+    async def test_clear_by_prefix(self, backend: CacheBackend) -> None:
+        for key in ("one:a", "one:b", "two:a"):
+            await backend.set(key, b"x", None)
+        assert await backend.clear("one:") == 2
+        assert await backend.get("one:a") is None
+        assert await backend.get("two:a") == b"x"
