@@ -4,8 +4,9 @@ import json
 import os
 import stat
 
-import moltbot
 import pytest
+
+import moltbot
 from moltbot.config import Settings, load_settings, read_raw, resolve_paths, validate
 from moltbot.config.load import apply_env_overrides, expand_env
 from moltbot.config.store import atomic_write, get_path, set_path, split_path, unset_path

@@ -1,6 +1,7 @@
 """moltbot.testing's fakes pass the conformance suites they exist to stand in for."""
 
 import pytest
+
 from moltbot.interfaces import ProviderError
 from moltbot.interfaces.provider import Done, TextDelta
 from moltbot.testing import (

@@ -1,7 +1,8 @@
 """The plugin registry: attribution, isolation, conflicts, allow/deny, strict mode."""
 
-import moltbot
 import pytest
+
+import moltbot
 from moltbot.plugins import Plugins, module_plugin
 from moltbot.testing import MemoryChatChannel, make_plugins
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moltbot.config import Paths, Settings
+from moltbot.metrics import MetricsRegistry
 from moltbot.plugins import Plugins
 
 
@@ -13,14 +14,16 @@ from moltbot.plugins import Plugins
 class App:
     """Handed to lifecycle hooks and RPC handlers.
 
-    ``services`` holds the subsystems the runtime started (``"gateway"``, ``"metrics"``, ...) so
-    handlers can reach them without import cycles; each subsystem documents its key.
+    ``services`` holds the subsystems the runtime started (``"gateway"``, ...) so handlers can
+    reach them without import cycles; each subsystem documents its key. ``metrics`` is where
+    every subsystem records counters, gauges and timings.
     """
 
     paths: Paths
     settings: Settings
     plugins: Plugins
     services: dict[str, Any] = field(default_factory=dict)
+    metrics: MetricsRegistry = field(default_factory=MetricsRegistry)
 
     def service(self, name: str) -> Any:
         try:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         MethodSpec,
         ModelProviderSpec,
         RouteSpec,
+        ServiceSpec,
         ToolSpec,
         TransportSpec,
     )
@@ -210,6 +211,24 @@ def moltbot_register_http_routes() -> Iterable[RouteSpec]:
                 return JSONResponse({"ok": True})
             yield moltbot.RouteSpec(path="/webhooks/echo", handler=webhook,
                                     methods=("POST",), auth="none")
+    """
+
+
+@hookspec
+def moltbot_register_services() -> Iterable[ServiceSpec]:
+    """Offer long-running subsystems for the gateway process to run.
+
+    Called once per plugin when the runtime starts. Each service is built with the running
+    app, stored in ``app.services[name]``, and started (in ``after`` order) before the gateway
+    accepts connections; cancelling it is how it stops.
+
+    Returns:
+        Any number of :class:`moltbot.ServiceSpec`.
+
+    Example:
+        @moltbot.hookimpl
+        def moltbot_register_services():
+            yield moltbot.ServiceSpec(name="monitor", factory=Monitor, after=("metrics",))
     """
 
 

@@ -30,6 +30,7 @@ from moltbot.specs import (
     MethodSpec,
     ModelProviderSpec,
     RouteSpec,
+    ServiceSpec,
     ToolSpec,
     TransportSpec,
 )
@@ -48,6 +49,7 @@ KINDS: dict[str, tuple[str, type]] = {
     "commands": ("moltbot_register_commands", CommandSpec),
     "gateway_methods": ("moltbot_register_gateway_methods", MethodSpec),
     "http_routes": ("moltbot_register_http_routes", RouteSpec),
+    "services": ("moltbot_register_services", ServiceSpec),
 }
 """Kind name -> (registration hook, spec record type)."""
 
@@ -108,10 +110,10 @@ class Plugins:
 
     def load_builtins(self) -> None:
         """Register moltbot-core's own default plugins, through the same path as any plugin."""
-        from moltbot.default_plugins import DEFAULT_PLUGINS
+        from moltbot.default_plugins import default_plugins
 
         version = _version_of(CORE_DISTRIBUTION)
-        for name, module_name in DEFAULT_PLUGINS:
+        for name, module_name in default_plugins():
             self._admit(
                 name,
                 CORE_DISTRIBUTION,
@@ -231,6 +233,9 @@ class Plugins:
 
     def http_routes(self) -> Mapping[str, RouteSpec]:
         return self._kind("http_routes")
+
+    def services(self) -> Mapping[str, ServiceSpec]:
+        return self._kind("services")
 
     def _kind(self, kind: str) -> Mapping[str, Any]:
         return self._collect()[kind]

@@ -19,6 +19,7 @@ from moltbot.config.base import NoConfig
 if TYPE_CHECKING:
     import click
 
+    from moltbot.app import App
     from moltbot.interfaces import (
         AlertSink,
         CacheBackend,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
         LogSink,
         ModelProvider,
         RpcContext,
+        Service,
         Tool,
         Transport,
     )
@@ -151,3 +153,19 @@ class RouteSpec:
     def __post_init__(self) -> None:
         if not self.name:
             object.__setattr__(self, "name", f"{','.join(self.methods)} {self.path}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSpec:
+    """A long-running subsystem the runtime starts before the gateway serves (metrics sampler,
+    monitor, cache evictor, channel supervisor, ...).
+
+    ``factory(app)`` builds a :class:`moltbot.interfaces.Service`; the runtime stores it in
+    ``app.services[name]`` and starts its ``run`` with ``nursery.start`` after the services
+    named in ``after``.
+    """
+
+    name: str
+    factory: Callable[[App], Service]
+    after: tuple[str, ...] = ()
+    summary: str = ""

@@ -25,6 +25,7 @@ from moltbot.interfaces.provider import (
     Usage,
 )
 from moltbot.interfaces.rpc import RpcContext, RpcError
+from moltbot.interfaces.service import Service
 from moltbot.interfaces.tool import Tool, ToolContext, ToolError, ToolResult
 from moltbot.interfaces.transport import GatewayEndpoint, Transport
 
@@ -48,6 +49,7 @@ __all__ = [
     "ProviderError",
     "RpcContext",
     "RpcError",
+    "Service",
     "StreamEvent",
     "TextDelta",
     "Tool",

@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
+from moltbot_echo.channel import EchoChannel, EchoConfig
+
 from moltbot.testing import build_context
 from moltbot.testing.conformance import ChannelHarness, ChatChannelConformance
-from moltbot_echo.channel import EchoChannel, EchoConfig
 
 
 def make(tmp_path: Path, **config: str) -> EchoChannel:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import moltbot
 import trio
+
+import moltbot
 
 
 class EchoConfig(moltbot.ChannelConfig):
