@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from moltbot.config.base import StrictModel
 
@@ -144,13 +144,19 @@ class AgentsPerformance(StrictModel):
     max_concurrent_runs: int = Field(4, ge=1)
     session_cache_size: int = Field(100, ge=1)
     memory_limit: int = Field(1024, ge=16)
+    """MB of process RSS above which new agent runs are refused (after a GC and cache shed)."""
     gc_threshold: int = Field(768, ge=16)
+    """MB of process RSS above which the resource check collects garbage and sheds caches."""
+    memory_requirement: int = Field(64, ge=0)
+    """MB of available system memory an agent run needs to be admitted."""
 
 
 class ExecPerformance(StrictModel):
     max_processes: int = Field(4, ge=1)
     timeout: int = Field(120000, ge=100)
     sandbox: bool = True
+    memory_requirement: int = Field(32, ge=0)
+    """MB of available system memory an exec process needs to be started."""
 
 
 class BrowserPerformance(StrictModel):
@@ -164,10 +170,22 @@ class ToolsPerformance(StrictModel):
     browser: BrowserPerformance = BrowserPerformance()
 
 
+class ResourcesPerformance(StrictModel):
+    """Admission checks on system state shared by every resource kind."""
+
+    check_interval: int = Field(5000, ge=100)
+    """Milliseconds between memory-pressure checks (GC, cache shedding)."""
+    cpu_limit: float = Field(0.95, gt=0, le=1)
+    """System CPU usage (0-1) above which new resources are refused; 1 disables the check."""
+    disk_limit: float = Field(0.95, gt=0, le=1)
+    """Usage (0-1) of the state dir's volume above which new resources are refused."""
+
+
 class PerformanceConfig(StrictModel):
     gateway: GatewayPerformance = GatewayPerformance()
     agents: AgentsPerformance = AgentsPerformance()
     tools: ToolsPerformance = ToolsPerformance()
+    resources: ResourcesPerformance = ResourcesPerformance()
 
 
 class ThresholdsConfig(StrictModel):
@@ -192,6 +210,8 @@ class CacheConfig(StrictModel):
     ttl: int = Field(300000, ge=1)
     memory_max_entries: int = Field(1000, ge=1)
     memory_max_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    eviction_interval: int = Field(60000, ge=100)
+    """Milliseconds between sweeps of expired entries from the memory level."""
 
 
 class BackupConfig(StrictModel):
@@ -206,6 +226,44 @@ class PluginsConfig(StrictModel):
     deny: list[str] = Field(default_factory=list)
 
 
+class ResetConfig(StrictModel):
+    """When a conversation starts afresh: never, daily at ``atHour`` (local time), or after
+    ``idleMinutes`` without a message. With ``daily`` and ``idleMinutes`` both set, whichever
+    expires first wins."""
+
+    mode: Literal["none", "daily", "idle"] = "none"
+    at_hour: int = Field(4, ge=0, le=23)
+    idle_minutes: int | None = Field(None, ge=1, validate_default=True)
+
+    @field_validator("idle_minutes")
+    @classmethod
+    def _idle_needs_minutes(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("mode") == "idle":
+            raise ValueError("reset mode 'idle' needs idleMinutes (e.g. 120)")
+        return value
+
+
+class ResetByType(StrictModel):
+    """Reset policies overriding ``session.reset`` for one kind of conversation."""
+
+    dm: ResetConfig | None = None
+    group: ResetConfig | None = None
+    thread: ResetConfig | None = None
+
+
+class SessionConfig(StrictModel):
+    """How conversations map to sessions and when they reset (see docs/sessions.md)."""
+
+    dm_scope: Literal["main", "per-peer", "per-channel-peer", "per-account-channel-peer"] = (
+        "per-channel-peer"
+    )
+    """``per-channel-peer`` (default) gives every sender on every channel a private session;
+    ``main`` shares the owner's main session across all DMs (OpenClaw's default)."""
+    main_key: str = Field("main", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    reset: ResetConfig = ResetConfig()
+    reset_by_type: ResetByType = ResetByType()
+
+
 class Settings(StrictModel):
     """The whole configuration file."""
 
@@ -214,6 +272,7 @@ class Settings(StrictModel):
     gateway: GatewayConfig = GatewayConfig()
     channels: dict[str, Any] = Field(default_factory=dict)
     agents: AgentsConfig = AgentsConfig()
+    session: SessionConfig = SessionConfig()
     logging: LoggingConfig = LoggingConfig()
     performance: PerformanceConfig = PerformanceConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
