@@ -1,0 +1,146 @@
+"""One conversation's transcript, loaded in memory, with durable appends and the context view.
+
+Appends take the per-session ``trio.Lock`` and the transcript's ``flock`` only for the write
+itself (never across a model call). Each append first picks up lines another process or an
+older object for the same file added, so every writer chains ``parentId`` correctly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import trio
+
+from moltbot.sessions import transcript
+from moltbot.sessions.entries import CONTEXT_TYPES, Entry, estimate_tokens, new_entry_id
+from moltbot.sessions.locking import locked_append_fd
+from moltbot.sessions.meta import SessionMeta
+
+Clock = Callable[[], datetime]
+
+
+def local_now() -> datetime:
+    """The wall clock in the gateway's local time zone (daily resets happen in local time)."""
+    return datetime.now().astimezone()
+
+
+@dataclass(frozen=True)
+class ContextView:
+    """What the model sees: the latest compaction summary (if any) and the entries kept after it."""
+
+    summary: str | None
+    entries: list[Entry]
+
+    @property
+    def tokens(self) -> int:
+        """Estimated tokens of the view (4 characters per token)."""
+        return (len(self.summary) // 4 if self.summary else 0) + sum(map(estimate_tokens, self.entries))
+
+
+class Session:
+    """A transcript file plus its decoded entries and metadata."""
+
+    def __init__(self, path: Path, header: Entry, *, clock: Clock = local_now) -> None:
+        self.path = path
+        self.header = header
+        self.entries: list[Entry] = []
+        self.meta = SessionMeta.from_header(header)
+        self.size = 0
+        self.torn_bytes = 0
+        """Bytes of torn lines set aside while this object read the file."""
+        self._clock = clock
+        self._lock = trio.Lock()
+        self.on_change: Callable[[Session], None] | None = None
+
+    @property
+    def key(self) -> str:
+        return self.meta.key
+
+    @property
+    def id(self) -> str:
+        return self.meta.session_id
+
+    @classmethod
+    def load(cls, path: Path, *, clock: Clock = local_now) -> Session:
+        """Read ``path`` under its write lock, setting aside a torn last line (blocking)."""
+        header = transcript.read_header(path)
+        if header is None:
+            raise ValueError(f"{path.name} has no session header")
+        session = cls(path, header, clock=clock)
+        with locked_append_fd(path):
+            session._sync(os.path.getsize(path))
+        return session
+
+    @classmethod
+    def create(cls, path: Path, header: Entry, *, clock: Clock = local_now) -> Session:
+        """Write a new transcript holding only ``header`` (blocking)."""
+        session = cls(path, header, clock=clock)
+        session.size = session.meta.bytes = transcript.create(path, header)
+        return session
+
+    def _sync(self, size: int) -> None:
+        """Fold lines beyond ``self.size``; a torn tail is set aside. Call under the flock."""
+        if size == self.size:
+            return
+        if size < self.size:  # shrunk underneath us: start over from the header
+            self.entries.clear()
+            self.meta = SessionMeta.from_header(self.header)
+            self.size = 0
+        chunk = transcript.read_from(self.path, self.size)
+        if self.size == 0:
+            chunk.entries = [e for e in chunk.entries if e.get("type") != "session"]
+        if chunk.torn:
+            transcript.set_aside(self.path, chunk)
+            self.torn_bytes += len(chunk.torn)
+        for entry in chunk.entries:
+            self.entries.append(entry)
+            self.meta.apply(entry)
+        self.size = self.meta.bytes = chunk.end
+
+    def _write(self, entries: list[Entry]) -> list[Entry]:
+        with locked_append_fd(self.path) as fd:
+            self._sync(os.fstat(fd).st_size)
+            parent = self.entries[-1]["id"] if self.entries else None
+            stamp = self._clock().isoformat()
+            stamped = []
+            for entry in entries:
+                stamped.append({"id": new_entry_id(), "parentId": parent, "timestamp": stamp, **entry})
+                parent = stamped[-1]["id"]
+            self.size = transcript.write_all(fd, b"".join(map(transcript.encode, stamped)))
+        for entry in stamped:
+            self.entries.append(entry)
+            self.meta.apply(entry)
+        self.meta.bytes = self.size
+        return stamped
+
+    async def append(self, *entries: Entry) -> list[Entry]:
+        """Durably append ``entries`` (built with :mod:`moltbot.sessions.entries`) as one write.
+
+        Fills in ``id``, ``parentId`` and ``timestamp``; returns the stored entries. Several
+        entries in one call (an assistant message and its usage) land together or not at all.
+        """
+        async with self._lock:
+            stored = await trio.to_thread.run_sync(self._write, list(entries))
+        if self.on_change is not None:
+            self.on_change(self)
+        return stored
+
+    def context(self) -> ContextView:
+        """The model's view: after the latest compaction, its summary plus the entries from its
+        ``firstKeptEntryId`` on; without one, every message and tool result."""
+        start, summary = 0, None
+        for index in range(len(self.entries) - 1, -1, -1):
+            entry = self.entries[index]
+            if entry.get("type") == "compaction":
+                summary, start = entry.get("summary") or "", index + 1
+                kept = entry.get("firstKeptEntryId")
+                for earlier in range(index):
+                    if self.entries[earlier].get("id") == kept:
+                        start = earlier
+                        break
+                break
+        return ContextView(summary, [e for e in self.entries[start:] if e.get("type") in CONTEXT_TYPES])
