@@ -194,13 +194,23 @@ class ThresholdsConfig(StrictModel):
     memory_critical: float = Field(0.9, ge=0, le=1)
     error_rate_critical: float = Field(0.1, ge=0, le=1)
     check_interval: int = Field(60000, ge=100)
+    hysteresis: float = Field(0.05, ge=0, le=0.5)
+    """An alert resolves only once the value is this far below its threshold (no flapping)."""
 
 
 class MonitoringConfig(StrictModel):
     enabled: bool = True
     thresholds: ThresholdsConfig = ThresholdsConfig()
     alert_sinks: list[PluginSection] = Field(default_factory=list)
+    """Where alerts go; the built-in ``log`` sink when empty."""
     repeat_minutes: int = Field(30, ge=1)
+    """A still-firing alert is sent again at most this often."""
+    sample_interval: int = Field(5000, ge=100)
+    """How often the metrics service samples the host and the registry (ms)."""
+    rate_window: int = Field(60000, ge=1000)
+    """The sliding window for requests per second, error rate and network rates (ms)."""
+    history_size: int = Field(200, ge=1)
+    """Recent alerts kept under the state dir for ``moltbot alerts list``."""
 
 
 class CacheConfig(StrictModel):

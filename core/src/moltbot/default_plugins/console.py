@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from typing import Literal, TextIO
@@ -10,6 +9,7 @@ from typing import Literal, TextIO
 from moltbot import hookimpl
 from moltbot.config.base import StrictModel
 from moltbot.interfaces.log_sink import LogRecord, LogSink
+from moltbot.logs.format import record_json
 from moltbot.specs import BuildContext, LogSinkSpec
 
 
@@ -29,17 +29,7 @@ class ConsoleSink(LogSink):
 
     def emit(self, record: LogRecord) -> None:
         if self.format == "json":
-            line = json.dumps(
-                {
-                    "time": record.time.isoformat(),
-                    "level": record.level,
-                    "name": record.name,
-                    "message": record.message,
-                    **record.fields,
-                    **({"exception": record.exception} if record.exception else {}),
-                },
-                default=str,
-            )
+            line = record_json(record)
         else:
             context = " ".join(f"{k}={v}" for k, v in record.fields.items())
             line = f"{record.time:%H:%M:%S} {record.level:<7} {record.message}" + (

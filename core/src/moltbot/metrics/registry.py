@@ -51,9 +51,10 @@ class MetricsRegistry:
     def observe(self, name: str, seconds: float, **labels: object) -> None:
         self.summaries.setdefault((name, _labels(labels)), Summary()).observe(seconds)
 
-    def counter(self, name: str) -> float:
-        """The sum of a counter over all its label sets."""
-        return sum(v for (n, _), v in self.counters.items() if n == name)
+    def counter(self, name: str, **labels: object) -> float:
+        """The sum of a counter over the label sets that include ``labels`` (all when none)."""
+        want = set(_labels(labels))
+        return sum(v for (n, ls), v in self.counters.items() if n == name and want <= set(ls))
 
     def gauge(self, name: str) -> float:
         """The sum of a gauge over all its label sets."""
