@@ -274,6 +274,57 @@ class SessionConfig(StrictModel):
     reset_by_type: ResetByType = ResetByType()
 
 
+_EXEC_ENV_FORBIDDEN = re.compile(
+    r"^(LD_.*|DYLD_.*|ZDOTDIR|BASH_ENV|ENV|PYTHONSTARTUP|PYTHONPATH|PYTHONHOME|PERL5OPT|PERL5LIB|"
+    r"RUBYOPT|NODE_OPTIONS|PROMPT_COMMAND|IFS|SHELLOPTS|BASHOPTS|GCONV_PATH|(MOLTBOT|CLAWDBOT)_.*)$"
+)
+
+
+class ExecToolConfig(StrictModel):
+    """``tools.exec``: who may run which commands (the approval policy)."""
+
+    security: Literal["deny", "allowlist", "full"] = "allowlist"
+    ask: Literal["off", "on-miss", "always"] = "on-miss"
+    allowlist: list[str] = Field(default_factory=list)
+    """Commands run without asking: exact command lines or ``fnmatch`` patterns (``git log *``);
+    a command with shell operators (``; | & $ `` ...) never matches."""
+    approval_timeout: int = Field(120000, ge=1000)
+    """How long an approval request waits for an operator (ms); then it is denied."""
+    pass_env: list[str] = Field(default_factory=list)
+    """Extra environment variables passed to commands besides the built-in allowlist."""
+    sandbox_network: bool = False
+    """Sandboxed commands may reach the network."""
+    max_output_bytes: int = Field(200_000, ge=1024)
+
+    @field_validator("pass_env")
+    @classmethod
+    def _no_injection(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if _EXEC_ENV_FORBIDDEN.match(name)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} cannot be passed to commands (code injection or secrets)")
+        return value
+
+
+class ToolPolicyConfig(StrictModel):
+    """A profile plus allow/deny lists of tool names, ``group:*`` names or ``*`` patterns."""
+
+    profile: Literal["minimal", "coding", "messaging", "full"] | None = None
+    allow: list[str] = Field(default_factory=list)
+    """When non-empty, only these tools (deny still wins)."""
+    deny: list[str] = Field(default_factory=list)
+
+
+class ToolsConfig(ToolPolicyConfig):
+    """``tools``: the global tool policy, per-agent overrides and exec approvals."""
+
+    profile: Literal["minimal", "coding", "messaging", "full"] | None = "full"
+    by_agent: dict[str, ToolPolicyConfig] = Field(default_factory=dict)
+    """Per-agent narrowing, keyed by agent id; an agent's ``profile`` replaces the global one."""
+    exec: ExecToolConfig = ExecToolConfig()
+    max_read_bytes: int = Field(256_000, ge=1024)
+    max_write_bytes: int = Field(2_000_000, ge=1024)
+
+
 class Settings(StrictModel):
     """The whole configuration file."""
 
@@ -289,3 +340,4 @@ class Settings(StrictModel):
     cache: CacheConfig = CacheConfig()
     backup: BackupConfig = BackupConfig()
     plugins: PluginsConfig = PluginsConfig()
+    tools: ToolsConfig = ToolsConfig()

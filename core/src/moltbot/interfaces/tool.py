@@ -6,9 +6,26 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+import trio
 from pydantic import BaseModel
+
+ApprovalDecision = Literal["allow-once", "allow-always", "deny"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalRequest:
+    """What a tool asks a human to approve (shown to operators as ``exec.approval.requested``)."""
+
+    tool: str
+    description: str
+    """One line a human can judge, e.g. ``run `rm -rf build` in ~/clawd``."""
+    command: str | None = None
+    """The exact command line; an ``allow-always`` answer adds it to the persisted allowlist."""
+    cwd: str | None = None
+    force: bool = False
+    """Ask even if the command was allowed always before (``ask: always``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,8 +36,14 @@ class ToolContext:
     agent_id: str
     workspace: Path
     sandboxed: bool
-    request_approval: Callable[[str], Awaitable[bool]] | None = None
-    """Asks a human to approve ``description``; ``None`` when nobody can approve."""
+    """The session is sandboxed: paths are confined to ``workspace`` and commands run in bubblewrap."""
+    request_approval: Callable[[ApprovalRequest], Awaitable[ApprovalDecision]] | None = None
+    """Asks a human; ``None`` when nobody can approve (tools then deny)."""
+    cancel_scope: trio.CancelScope | None = None
+    """The scope that aborts this call. Trio delivers ``Cancelled`` at checkpoints, so tools need
+    not poll it; they may read ``cancel_called`` before an irreversible step."""
+    network: bool = False
+    """Sandboxed commands may reach the network (``tools.exec.sandboxNetwork``)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,8 +67,9 @@ class Tool(ABC):
         Schema is sent to the model; ``run`` receives an already validated instance of it.
 
     Error handling:
-        Raise :class:`ToolError` for failures the model should read; the agent loop turns any
-        other exception into an error result too, but logs it as a bug.
+        Raise :class:`ToolError` for failures the model should read; the invoker
+        (:func:`moltbot.tools.invoke_tool`) turns any other exception into an error result too,
+        but logs it as a bug.
     """
 
     name: ClassVar[str]
