@@ -38,9 +38,12 @@ async def test_concurrency_never_exceeds_the_limit(autojump_clock):
 
 async def test_kinds_are_independent(autojump_clock):
     resources = manager()
-    async with resources.acquire("agent", holder="a"), resources.acquire("agent", holder="b"):
-        async with resources.acquire("exec", holder="tool:exec", wait=False):
-            assert resources.in_use("exec") == 1
+    async with (
+        resources.acquire("agent", holder="a"),
+        resources.acquire("agent", holder="b"),
+        resources.acquire("exec", holder="tool:exec", wait=False),
+    ):
+        assert resources.in_use("exec") == 1
 
 
 async def test_fail_fast_names_what_is_busy_and_who_holds_it(autojump_clock):
@@ -130,15 +133,14 @@ async def test_holders_and_waiters_are_visible_in_status_and_metrics(autojump_cl
         async with resources.acquire("agent", holder="session:w"):
             pass
 
-    async with trio.open_nursery() as nursery:
-        async with resources.acquire("agent", holder="session:h"):
-            nursery.start_soon(waiter)
-            await trio.sleep(1)
-            agent = resources.status()["kinds"]["agent"]
-            assert agent["limit"] == 1 and agent["inUse"] == 1 and agent["waiting"] == 1
-            assert agent["holders"][0]["holder"] == "session:h"
-            assert agent["waiters"] == ["session:w"]
-            assert metrics.gauges[("resources.in_use", (("kind", "agent"),))] == 1
-            assert metrics.gauges[("resources.waiting", (("kind", "agent"),))] == 1
+    async with trio.open_nursery() as nursery, resources.acquire("agent", holder="session:h"):
+        nursery.start_soon(waiter)
+        await trio.sleep(1)
+        agent = resources.status()["kinds"]["agent"]
+        assert agent["limit"] == 1 and agent["inUse"] == 1 and agent["waiting"] == 1
+        assert agent["holders"][0]["holder"] == "session:h"
+        assert agent["waiters"] == ["session:w"]
+        assert metrics.gauges[("resources.in_use", (("kind", "agent"),))] == 1
+        assert metrics.gauges[("resources.waiting", (("kind", "agent"),))] == 1
     assert metrics.gauges[("resources.in_use", (("kind", "agent"),))] == 0
     assert metrics.gauges[("resources.waiting", (("kind", "agent"),))] == 0

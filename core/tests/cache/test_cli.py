@@ -1,0 +1,55 @@
+"""``moltbot cache stats|clear`` against the disk backend in a temporary state dir."""
+
+import json
+
+import pytest
+import trio
+from click.testing import CliRunner
+
+from moltbot.cache.codec import cache_key
+from moltbot.cache.disk import DiskBackend, DiskCacheConfig
+from moltbot.cli import cli
+from moltbot.testing import build_context
+
+
+@pytest.fixture
+def state(moltbot_home):
+    async def fill():
+        backend = DiskBackend(DiskCacheConfig(), build_context(moltbot_home, "cache"))
+        for i in range(3):
+            await backend.set(cache_key("sessions", str(i)), b"{}", None)
+        await backend.set(cache_key("models", "list"), b"[]", None)
+        await backend.aclose()
+
+    trio.run(fill)
+    return moltbot_home
+
+
+def run(state, *args):
+    return CliRunner().invoke(cli, ["--no-plugins", "--state-dir", str(state), "cache", *args])
+
+
+def test_stats_counts_entries_per_namespace(state):
+    result = run(state, "stats", "--json")
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)
+    assert stats["backend"] == "disk" and stats["entries"] == 4
+    assert stats["namespaces"]["sessions"]["entries"] == 3
+    text = run(state, "stats")
+    assert "entries: 4" in text.output and "sessions: 3" in text.output
+
+
+def test_clear_one_namespace_then_everything(state):
+    result = run(state, "clear", "--namespace", "sessions")
+    assert result.exit_code == 0, result.output
+    assert "removed 3 entries from namespace 'sessions'" in result.output
+    assert json.loads(run(state, "stats", "--json").output)["namespaces"] == {
+        "models": {"entries": 1, "bytes": len(cache_key("models", "list")) + 2}
+    }
+    assert "removed 1 entries from the cache" in run(state, "clear").output
+
+
+def test_bad_namespace_is_a_usage_error(state):
+    result = run(state, "clear", "--namespace", "Not:Valid")
+    assert result.exit_code == 2
+    assert "namespace" in result.output
