@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from moltbot.config.base import StrictModel
+from moltbot.models.config import AgentModelConfig, ModelsConfig
 
 DEFAULT_SANDBOX_ALLOWLIST = (
     "read",
@@ -37,8 +38,9 @@ def parse_size(text: str) -> int:
 
 
 class AgentConfig(StrictModel):
-    model: str | None = None
-    """Primary model as ``provider/model``, e.g. ``anthropic/claude-3-5-sonnet-20241022``."""
+    model: str | AgentModelConfig | None = None
+    """``provider/model`` (e.g. ``anthropic/claude-3-5-sonnet-20241022``) or an alias, or
+    ``{primary, fallbacks}``; see :mod:`moltbot.models.config`."""
     workspace: str = "~/clawd"
 
 
@@ -341,3 +343,4 @@ class Settings(StrictModel):
     backup: BackupConfig = BackupConfig()
     plugins: PluginsConfig = PluginsConfig()
     tools: ToolsConfig = ToolsConfig()
+    models: ModelsConfig = ModelsConfig()

@@ -12,6 +12,7 @@ from moltbot.interfaces.channel import (
 )
 from moltbot.interfaces.log_sink import LogRecord, LogSink
 from moltbot.interfaces.provider import (
+    AuthProfile,
     ChatMessage,
     Done,
     ModelProvider,
@@ -32,6 +33,7 @@ from moltbot.interfaces.transport import GatewayEndpoint, Transport
 __all__ = [
     "Alert",
     "AlertSink",
+    "AuthProfile",
     "CacheBackend",
     "ChannelCapabilities",
     "ChannelFatalError",

@@ -13,6 +13,9 @@ class ToolCall:
     id: str
     name: str
     arguments: dict[str, Any]
+    raw_arguments: str | None = None
+    """The model's argument text when it was not a JSON object (``arguments`` is then empty),
+    so the agent loop can answer with a tool error instead of guessing."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,8 +56,12 @@ class ToolCallEvent:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens billed for one call, from the provider's own usage fields."""
+
     input_tokens: int
     output_tokens: int
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,8 +79,18 @@ ErrorKind = Literal[
     "timeout",
     "context_overflow",
     "bad_request",
+    "network",
     "unknown",
 ]
+"""``network``: the server could not be reached or dropped the connection before answering."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthProfile:
+    """One credential of a provider; ``id`` looks like ``openai:default`` or ``openai:work``."""
+
+    id: str
+    api_key: str = field(default="", repr=False)
 
 
 @dataclass
@@ -103,8 +120,13 @@ class ModelProvider(ABC):
     """
 
     @abstractmethod
-    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        """Start a completion and yield its events as they arrive."""
+    def stream(self, request: ModelRequest, *, auth: AuthProfile | None = None) -> AsyncIterator[StreamEvent]:
+        """Start a completion and yield its events as they arrive; ``auth`` picks the credential
+        (default: the first of :meth:`auth_profiles`)."""
+
+    def auth_profiles(self) -> list[AuthProfile]:
+        """The credentials this provider may use, in rotation order; empty when it needs none."""
+        return []
 
     async def list_models(self) -> list[str]:
         """Model ids this provider offers; empty when it cannot tell."""

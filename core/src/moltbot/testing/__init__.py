@@ -16,6 +16,7 @@ import trio
 
 from moltbot.config import Settings
 from moltbot.interfaces import (
+    AuthProfile,
     CacheBackend,
     ChannelCapabilities,
     ChatChannel,
@@ -107,14 +108,24 @@ class MemoryChatChannel(ChatChannel):
 
 class FakeModelProvider(ModelProvider):
     """Answers from a script: each request pops the next list of events, or the next exception
-    to raise (default: echo the last message)."""
+    to raise (default: echo the last message). An exception inside a list is raised mid-stream."""
 
-    def __init__(self, script: Iterable[list[StreamEvent] | Exception] = ()) -> None:
+    def __init__(
+        self,
+        script: Iterable[list[StreamEvent | Exception] | Exception] = (),
+        *,
+        profiles: Iterable[str] = (),
+    ) -> None:
         self.script = list(script)
+        self.profiles = [AuthProfile(id=p, api_key=f"key-{p}") for p in profiles]
         self.requests: list[ModelRequest] = []
+        self.auths: list[AuthProfile | None] = []
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:  # type: ignore[override]
+    async def stream(  # type: ignore[override]
+        self, request: ModelRequest, *, auth: AuthProfile | None = None
+    ) -> AsyncIterator[StreamEvent]:
         self.requests.append(request)
+        self.auths.append(auth)
         if self.script:
             events = self.script.pop(0)
             if isinstance(events, Exception):
@@ -124,10 +135,15 @@ class FakeModelProvider(ModelProvider):
             events = [TextDelta(f"echo: {last}"), Usage(len(last), len(last) + 6), Done("end")]
         for event in events:
             await trio.lowlevel.checkpoint()
+            if isinstance(event, Exception):
+                raise event
             yield event
 
     async def list_models(self) -> list[str]:
         return ["fake"]
+
+    def auth_profiles(self) -> list[AuthProfile]:
+        return list(self.profiles)
 
 
 class ListLogSink(LogSink):

@@ -1,0 +1,81 @@
+"""HTTP plumbing shared by the provider plugins: open a streamed POST and classify failures.
+
+Every httpx failure becomes a :class:`ProviderError`: timeouts are ``timeout``, other transport
+failures ``network``, and a non-2xx answer is classified from its status, headers and JSON body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import trio
+
+from moltbot.interfaces.provider import ProviderError
+from moltbot.models.errors import classify
+
+
+def client(timeout_ms: int) -> httpx.AsyncClient:
+    """A client whose every phase (connect, each read of the stream) waits ``timeout_ms``."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout_ms / 1000), follow_redirects=False)
+
+
+def _body_of(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {"error": {"message": raw.decode("utf-8", "replace")[:500]}}
+
+
+@asynccontextmanager
+async def open_stream(
+    http: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], body: Any, provider: str
+) -> AsyncIterator[AsyncIterator[str]]:
+    """POST ``body`` as JSON and yield the lines of the streamed answer once its status is 2xx.
+
+    Transport errors raised while the caller reads the lines are classified too.
+    """
+    try:
+        async with http.stream("POST", url, headers=dict(headers), json=body) as response:
+            if response.status_code >= 300:
+                raw = await response.aread()
+                raise classify(response.status_code, _body_of(raw), response.headers, provider=provider)
+            lines = response.aiter_lines()
+            try:
+                yield lines
+            finally:
+                await _close(response, lines)
+    except httpx.TimeoutException as exc:
+        raise ProviderError("timeout", f"{provider} did not answer in time ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:
+        raise ProviderError("network", f"cannot reach {provider}: {exc or type(exc).__name__}") from None
+
+
+async def _close(response: httpx.Response, lines: AsyncIterator[str]) -> None:
+    """Close the response, then run its line iterator to its end (it fails at once on the closed
+    stream). httpx nests async generators that trio would otherwise report as abandoned
+    (encode/httpx#3686)."""
+    with trio.move_on_after(5) as scope:
+        scope.shield = True
+        await response.aclose()
+        try:
+            async for _ in lines:
+                pass
+        except httpx.HTTPError:
+            pass
+
+
+async def get_json(http: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], provider: str) -> Any:
+    """GET a JSON document, with the same error classification as :func:`open_stream`."""
+    try:
+        response = await http.get(url, headers=dict(headers))
+    except httpx.TimeoutException:
+        raise ProviderError("timeout", f"{provider} did not answer in time") from None
+    except httpx.HTTPError as exc:
+        raise ProviderError("network", f"cannot reach {provider}: {exc or type(exc).__name__}") from None
+    if response.status_code >= 300:
+        raise classify(response.status_code, _body_of(response.content), response.headers, provider=provider)
+    return _body_of(response.content)
