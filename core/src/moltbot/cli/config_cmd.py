@@ -135,3 +135,22 @@ def schema_cmd(state: CliState) -> None:
         "additionalProperties": False,
     }
     click.echo(json.dumps(schema, indent=2))
+
+
+@config_command.command("suggest")
+@click.option("--production", is_flag=True, help="Settings for an always-on gateway (default: development).")
+def suggest_cmd(production: bool) -> None:
+    """Print the suggested performance settings for this machine (JSON5)."""
+    from moltbot.ops.advice import render_suggestion
+    from moltbot.ops.sysinfo import system_info
+
+    click.echo(render_suggestion(system_info(), production=production), nl=False)
+
+
+@config_command.command("template")
+@click.option("--secure", "secure", is_flag=True, default=True, help="The secure template (the default).")
+def template_cmd(secure: bool) -> None:
+    """Print a secure starting config with a freshly generated password (JSON5)."""
+    from moltbot.ops.advice import render_template
+
+    click.echo(render_template(), nl=False)
