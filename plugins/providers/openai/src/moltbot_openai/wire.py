@@ -13,12 +13,12 @@ from moltbot.interfaces.provider import (
     ProviderError,
     StreamEvent,
     TextDelta,
-    ToolCall,
     ToolCallEvent,
     Usage,
 )
 from moltbot.models.errors import classify
 from moltbot.models.sse import SseEvent
+from moltbot.models.wire import tool_call
 
 _STOP = {"stop": "end", "tool_calls": "tool_calls", "function_call": "tool_calls", "length": "max_tokens"}
 
@@ -67,19 +67,6 @@ def request_body(request: ModelRequest) -> dict[str, Any]:
     return body
 
 
-def tool_call(index: int, slot: dict[str, str]) -> ToolCall:
-    """A finished call; arguments that are not a JSON object are kept raw for the agent loop."""
-    text = slot["arguments"]
-    try:
-        arguments = json.loads(text) if text.strip() else {}
-    except ValueError:
-        arguments = None
-    call_id = slot["id"] or f"call_{index}"
-    if isinstance(arguments, dict):
-        return ToolCall(id=call_id, name=slot["name"], arguments=arguments)
-    return ToolCall(id=call_id, name=slot["name"], arguments={}, raw_arguments=text)
-
-
 def usage_of(data: dict[str, Any]) -> Usage:
     """OpenAI's ``prompt_tokens`` include cached ones; ours count them apart (priced apart)."""
     cached = int((data.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
@@ -125,7 +112,8 @@ async def parse_stream(events: AsyncIterator[SseEvent], provider: str) -> AsyncI
     if not done and finish is None:
         raise ProviderError("unknown", f"{provider} ended the stream before it was complete")
     for index in sorted(calls):
-        yield ToolCallEvent(tool_call(index, calls[index]))
+        slot = calls[index]
+        yield ToolCallEvent(tool_call(slot["id"] or f"call_{index}", slot["name"], slot["arguments"]))
     if usage is not None:
         yield usage
     yield Done(_STOP.get(finish or "stop", "other") if not calls else "tool_calls")
