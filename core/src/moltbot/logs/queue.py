@@ -18,9 +18,11 @@ from moltbot.interfaces.log_sink import LogRecord, LogSink
 class QueuedLogSink(LogSink):
     """Subclasses implement :meth:`deliver` for a batch of up to ``batch_size`` records."""
 
-    def __init__(self, *, capacity: int = 1000, batch_size: int = 1) -> None:
+    def __init__(self, *, capacity: int = 1000, batch_size: int = 1, linger: float = 0.0) -> None:
         self._send, self._receive = trio.open_memory_channel[LogRecord](capacity)
         self.batch_size = batch_size
+        self.linger = linger
+        """Seconds to wait for a batch to fill after its first record (0: send what is there)."""
         self.emitted = 0
         self.delivered = 0
         self.dropped = 0
@@ -52,11 +54,14 @@ class QueuedLogSink(LogSink):
         try:
             while True:
                 batch = [await self._receive.receive()]
-                while len(batch) < self.batch_size:
-                    try:
-                        batch.append(self._receive.receive_nowait())
-                    except trio.WouldBlock:
-                        break
+                with trio.move_on_after(self.linger):
+                    while len(batch) < self.batch_size:
+                        try:
+                            batch.append(self._receive.receive_nowait())
+                        except trio.WouldBlock:
+                            if not self.linger:
+                                break
+                            batch.append(await self._receive.receive())
                 await self.deliver(batch)
         finally:
             self._token = None
