@@ -70,7 +70,7 @@ class Answered:
         """A one-line notice for the user when a fallback model answered, else None."""
         if not self.fallback:
             return None
-        failed = next((a for a in self.attempts if a.ref != self.ref), None)
+        failed = next((a for a in reversed(self.attempts) if a.ref != self.ref), None)
         why = f" ({failed.ref}: {failed.kind.replace('_', ' ')})" if failed else ""
         return f"↪ answered by fallback {self.ref}{why}"
 
