@@ -56,7 +56,8 @@ class ToolCallEvent:
 
 @dataclass(frozen=True)
 class Usage:
-    """Tokens billed for one call, from the provider's own usage fields."""
+    """Tokens billed for one call, from the provider's own usage fields. ``input_tokens``
+    excludes prompt tokens read from or written to the provider's cache, which are priced apart."""
 
     input_tokens: int
     output_tokens: int

@@ -176,20 +176,20 @@ class FailoverPolicy:
             final = index == len(candidates) - 1
             tries = transient = 0
             while tries <= self.retries + len(profiles):
-                profile, wait = self._pick(ref, profiles)
-                if profile is False:
+                choice, wait = self._pick(ref, profiles)
+                if choice is None:
                     if final and wait <= self.max_wait:
                         await trio.sleep(wait)
                         continue
                     rest = "a while" if math.isinf(wait) else f"{wait:.0f}s"
                     attempts.append(Attempt(ref, None, "cooldown", f"every credential is resting ({rest})"))
                     break
-                assert not isinstance(profile, bool)
+                profile = profiles[choice]
                 key = profile.id if profile else ref.provider
                 tries += 1
                 self.state(key).last_used = trio.current_time()
+                answered = Answered(ref, profile.id if profile else None, index > 0, tuple(attempts))
                 try:
-                    answered = Answered(ref, profile.id if profile else None, index > 0, tuple(attempts))
                     async with aclosing(self._one(provider, ref, profile, request, answered)) as events:
                         async for event in events:
                             yield event
@@ -218,20 +218,19 @@ class FailoverPolicy:
                     await trio.sleep(delay)
         raise _with_attempts(last or _all_resting(), attempts)
 
-    def _pick(
-        self, ref: ModelRef, profiles: list[AuthProfile | None]
-    ) -> tuple[AuthProfile | bool | None, float]:
-        """The first profile not cooling down, or ``(False, seconds until a rate-limited one is
-        ready)``; only rate limits are worth waiting for, so other rests count as infinite."""
+    def _pick(self, ref: ModelRef, profiles: list[AuthProfile | None]) -> tuple[int | None, float]:
+        """The index of the first profile not cooling down, or ``(None, seconds until a
+        rate-limited one is ready)``; only rate limits are worth waiting for, so other rests
+        count as infinite. ``None`` in ``profiles`` is a provider without credentials."""
         soonest = math.inf
-        for profile in profiles:
+        for index, profile in enumerate(profiles):
             key = profile.id if profile else ref.provider
             left = self.cooldown_left(key)
             if left <= 0:
-                return profile, 0.0
+                return index, 0.0
             if self.state(key).last_error == "rate_limit":
                 soonest = min(soonest, left)
-        return False, soonest
+        return None, soonest
 
     async def _one(
         self,
