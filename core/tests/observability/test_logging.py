@@ -204,3 +204,14 @@ async def test_logs_service_restarts_a_failing_sink(app_with, autojump_clock) ->
         nursery.cancel_scope.cancel()
     assert ["after restart"] in flaky.batches
     assert handle.handler_id is None  # the service closed logging on shutdown
+
+
+def test_stdlib_warnings_from_libraries_reach_the_sinks_redacted(app_with) -> None:
+    import logging
+
+    configure_logging(app_with(), console=False)
+    logging.getLogger("hypercorn.error").warning("client sent Bearer abc.def")
+    logging.getLogger("httpx").info("HTTP Request: POST https://logs.example.com 200")  # not forwarded
+    [record] = MemorySink.instances[0].records
+    assert record.level == "WARNING" and record.message == "client sent Bearer ***"
+    assert record.fields == {"subsystem": "hypercorn.error"}

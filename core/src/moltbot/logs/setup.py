@@ -9,6 +9,7 @@ Only the CLI and the runtime call :func:`configure_logging`; library code just u
 from __future__ import annotations
 
 import contextlib
+import logging
 import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -124,11 +125,28 @@ def configure_logging(app: App, *, console: bool = True, level: str | None = Non
         sinks=build_sinks(app, console=console), redactor=Redactor.from_settings(app.settings), app=app
     )
     logger.remove()
+    _intercept_stdlib()
     handle.handler_id = logger.add(
         handle, level=_LOGURU_LEVEL[level or app.settings.logging.level], format="{message}"
     )
     _active = handle
     return handle
+
+
+class _StdlibToLoguru(logging.Handler):
+    """Forwards warnings and errors of libraries using ``logging`` (hypercorn, httpx, ...) so
+    they are redacted and reach the sinks too. INFO is not forwarded: httpx logs every request
+    at INFO, which would feed the HTTP log sink's own traffic back into it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = "CRITICAL" if record.levelno >= 50 else "ERROR" if record.levelno >= 40 else "WARNING"
+        logger.bind(subsystem=record.name).opt(exception=record.exc_info).log(level, record.getMessage())
+
+
+def _intercept_stdlib() -> None:
+    root = logging.getLogger()
+    if not any(isinstance(h, _StdlibToLoguru) for h in root.handlers):
+        root.addHandler(_StdlibToLoguru(level=logging.WARNING))
 
 
 def active_logging(app: App) -> LoggingHandle:

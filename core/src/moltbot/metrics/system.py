@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import psutil
 
@@ -40,8 +40,17 @@ class PsutilProbe:
     def __init__(self, disk_path: Path, pid: int | None = None) -> None:
         self.disk_path = disk_path
         self.process = psutil.Process(pid or os.getpid())
-        psutil.cpu_percent(None)
+        self._cpu_times = psutil.cpu_times()
         self.process.cpu_percent(None)
+
+    def _cpu(self) -> float:
+        """Busy fraction from our own ``cpu_times`` deltas (``psutil.cpu_percent(None)`` keeps
+        one global baseline that other samplers in the process would reset)."""
+        now = psutil.cpu_times()
+        before, self._cpu_times = self._cpu_times, now
+        idle = (now.idle + getattr(now, "iowait", 0.0)) - (before.idle + getattr(before, "iowait", 0.0))
+        total = _total(now) - _total(before)
+        return min(max(1.0 - idle / total, 0.0), 1.0) if total > 0 else 0.0
 
     def read(self) -> SystemReading:
         net = psutil.net_io_counters()
@@ -53,7 +62,7 @@ class PsutilProbe:
             rss = self.process.memory_info().rss
             uptime = time.time() - self.process.create_time()
         return SystemReading(
-            cpu=psutil.cpu_percent(None) / 100,
+            cpu=self._cpu(),
             process_cpu=process_cpu,
             process_rss=rss,
             process_uptime=max(uptime, 0.0),
@@ -62,3 +71,8 @@ class PsutilProbe:
             net_in=net.bytes_recv if net else 0,
             net_out=net.bytes_sent if net else 0,
         )
+
+
+def _total(times: Any) -> float:
+    """All CPU time; Linux's guest times are already inside user/nice, so they are left out."""
+    return sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
