@@ -226,3 +226,20 @@ def test_env_file_round_trips_awkward_values_with_mode_0600(tmp_path: Path) -> N
     with pytest.raises(ValueError, match="line break"):
         write_env_file(path, {"A": "x\nB=y"})
     assert read_env_file(path) == values  # a refused write leaves the file as it was
+
+
+def test_install_daemon_flag_on_the_gateway_group(invoke, tmp_path: Path, fake_bin) -> None:
+    from moltbot.cli.daemon_cmd import install_daemon_option
+
+    ran: list[str] = []
+
+    @click.group(invoke_without_command=True)
+    @install_daemon_option
+    def group() -> None:
+        ran.append("gateway")  # the foreground gateway must not start
+
+    state = CliState(paths=resolve_paths(), no_plugins=True)
+    result = CliRunner().invoke(group, ["--install-daemon"], obj=state, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "units" / "moltbot-gateway.service").exists() and ran == []
+    assert ["--user", "enable", "moltbot-gateway.service"] in fake_bin.calls("systemctl")

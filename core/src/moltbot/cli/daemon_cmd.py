@@ -7,6 +7,7 @@ read the config with the secrets from ``<state dir>/gateway.env``, as the servic
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ from moltbot.daemon.envfile import env_file_path
 from moltbot.daemon.probe import probe, probe_url
 from moltbot.errors import ConfigError
 
+UNIT_DIR_VAR = "MOLTBOT_DAEMON_UNIT_DIR"
 _unit_dir = click.option(
     "--unit-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    envvar="MOLTBOT_DAEMON_UNIT_DIR",
+    envvar=UNIT_DIR_VAR,
     hidden=True,
     help="Where the unit file or plist goes (default: the platform's user directory).",
 )
@@ -35,6 +37,8 @@ def service_settings(state: CliState) -> Settings:
 
 
 def _manager(unit_dir: Path | None) -> DaemonManager:
+    if unit_dir is None and os.environ.get(UNIT_DIR_VAR):
+        unit_dir = Path(os.environ[UNIT_DIR_VAR])
     return manager_for(unit_dir=unit_dir)
 
 
@@ -117,6 +121,28 @@ def _print_status(data: dict[str, Any]) -> None:
         click.echo(f"health:    {verdict}  {health['url']}")
     for note in data["notes"]:
         click.echo(f"note: {note}")
+
+
+def _install_daemon(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    state = ctx.find_object(CliState)
+    if state is None:
+        raise click.UsageError("--install-daemon needs the moltbot CLI state")
+    for line in install_service(state):
+        click.echo(line)
+    ctx.exit(0)
+
+
+install_daemon_option = click.option(
+    "--install-daemon",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_install_daemon,
+    help="Install the gateway as a user service, start it, and exit (same as `gateway install`).",
+)
+"""The seed's ``moltbot gateway --install-daemon``: decorate the ``gateway`` group with it."""
 
 
 DAEMON_COMMANDS: list[click.Command] = [
