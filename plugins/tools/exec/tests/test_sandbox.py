@@ -52,6 +52,12 @@ async def test_timeout_kills_everything_in_the_sandbox(make_tools, sandboxed, pr
             await trio.sleep(0.02)
 
 
+async def test_no_capabilities_inside_even_as_root(make_tools, sandboxed):
+    exec_tool, _ = make_tools()
+    result = await invoke_tool(exec_tool, sandboxed, {"command": "grep CapEff /proc/self/status"})
+    assert "CapEff:\t0000000000000000" in result.text
+
+
 async def test_the_environment_inside_is_scrubbed(make_tools, sandboxed, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
     monkeypatch.setenv("LD_PRELOAD", "/nonexistent/evil.so")

@@ -2,7 +2,8 @@
 
 Read-only ``/usr`` (and the ``/bin``, ``/lib*`` links into it) plus a few ``/etc`` files, a
 private ``/tmp``, ``/proc`` and ``/dev``, the workspace bound read-write at its own path, every
-namespace unshared (no network unless asked), a fresh session and a cleared environment. The
+namespace unshared (no network unless asked), no capabilities even when the gateway runs as
+root, a fresh session and a cleared environment. The
 sandbox dies with its parent, so killing ``bwrap`` kills everything inside.
 """
 
@@ -65,7 +66,7 @@ def bwrap_argv(
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     args += ["--bind", str(workspace), str(workspace), "--chdir", str(cwd)]
     args += ["--unshare-all", *(["--share-net"] if network else [])]
-    args += ["--die-with-parent", "--new-session", "--clearenv"]
+    args += ["--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv"]
     inside = {**env, "PATH": SANDBOX_PATH, "HOME": str(workspace), "TMPDIR": "/tmp"}
     for name, value in sorted(inside.items()):
         args += ["--setenv", name, value]
