@@ -16,6 +16,7 @@ from moltbot_tailscale.transport import TailscaleTransport
 
 from moltbot import GatewayEndpoint
 from moltbot.config import Settings
+from moltbot.errors import ConfigError
 from moltbot.testing import build_context, make_plugins
 from moltbot.testing.conformance import TransportConformance, TransportHarness
 
@@ -76,8 +77,10 @@ async def start_and_stop(t: TailscaleTransport, endpoint: GatewayEndpoint = LOOP
     return during
 
 
-async def start_expecting(t: TailscaleTransport, endpoint: GatewayEndpoint = LOOPBACK) -> str:
-    with pytest.raises(TailscaleError) as info, trio.fail_after(10):
+async def start_expecting(
+    t: TailscaleTransport, endpoint: GatewayEndpoint = LOOPBACK, error: type[Exception] = TailscaleError
+) -> str:
+    with pytest.raises(error) as info, trio.fail_after(10):
         await t.run(endpoint)  # fails before started(), so it returns by raising
     assert t.status()["state"] == "error"
     return str(info.value)
@@ -127,9 +130,11 @@ async def test_without_reset_on_exit_the_exposure_stays(tmp_path: Path, fake: Fa
     assert not t.marker.exists()
 
 
-async def test_funnel_needs_password_auth_and_calls_nothing(tmp_path: Path, fake: Fake) -> None:
-    message = await start_expecting(transport(tmp_path, "funnel"), LOOPBACK)
-    assert "requires gateway.auth.mode" in message and "password" in message
+async def test_funnel_needs_password_auth_as_a_config_error_and_calls_nothing(
+    tmp_path: Path, fake: Fake
+) -> None:
+    message = await start_expecting(transport(tmp_path, "funnel"), LOOPBACK, ConfigError)
+    assert "gateway.tailscale.mode" in message and 'requires gateway.auth.mode = "password"' in message
     assert fake.calls() == []
 
 

@@ -16,6 +16,7 @@ import trio
 from loguru import logger
 
 from moltbot.config.store import atomic_write
+from moltbot.errors import ConfigError
 from moltbot.interfaces.transport import GatewayEndpoint, Transport
 from moltbot.specs import BuildContext
 from moltbot_tailscale.cli import Mode, NodeStatus, TailscaleCli, TailscaleError, funnel_not_permitted
@@ -66,7 +67,7 @@ class TailscaleTransport(Transport):
     ) -> None:
         try:
             await self._start(endpoint)
-        except TailscaleError as exc:
+        except (TailscaleError, ConfigError) as exc:
             self._state, self._error = "error", str(exc)
             raise
         task_status.started()
@@ -82,11 +83,16 @@ class TailscaleTransport(Transport):
                 await self._undo_leftover(required=False)
             return
         if self.mode == "funnel" and endpoint.auth_mode != "password":
-            raise TailscaleError(
-                'gateway.tailscale.mode is "funnel", which puts the gateway on the public internet; '
-                f'it requires gateway.auth.mode = "password" (it is {endpoint.auth_mode!r}). Set '
-                "a strong password (`moltbot config set gateway.auth.mode password` and "
-                'gateway.auth.password, or $MOLTBOT_GATEWAY_PASSWORD), or use mode "serve"'
+            # A config problem (exit 78), so that service managers do not restart into it.
+            raise ConfigError(
+                [
+                    (
+                        "gateway.tailscale.mode",
+                        '"funnel" puts the gateway on the public internet and requires '
+                        f'gateway.auth.mode = "password" (it is {endpoint.auth_mode!r}); set a strong '
+                        'password (gateway.auth.password or $MOLTBOT_GATEWAY_PASSWORD) or use "serve"',
+                    )
+                ]
             )
         if self.mode == "serve" and endpoint.auth_mode == "none":
             logger.warning("tailscale serve exposes a gateway with auth mode none to the whole tailnet")
