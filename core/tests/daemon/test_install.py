@@ -243,3 +243,14 @@ def test_install_daemon_flag_on_the_gateway_group(invoke, tmp_path: Path, fake_b
     assert result.exit_code == 0, result.output
     assert (tmp_path / "units" / "moltbot-gateway.service").exists() and ran == []
     assert ["--user", "enable", "moltbot-gateway.service"] in fake_bin.calls("systemctl")
+
+
+def test_environment_with_secrets_layers_the_process_env_over_the_file(tmp_path: Path) -> None:
+    from moltbot.daemon import environment_with_secrets, write_env_file
+
+    write_env_file(tmp_path / "gateway.env", {"A": "file", "B": "file"})
+    assert environment_with_secrets(tmp_path, {"B": "env"}) == {"A": "file", "B": "env"}
+    assert environment_with_secrets(tmp_path / "missing", {"B": "env"}) == {"B": "env"}
+    (tmp_path / "gateway.env").write_text("not an assignment\n")
+    with pytest.raises(ConfigError, match="expected NAME=value"):
+        environment_with_secrets(tmp_path, {})

@@ -15,8 +15,8 @@ import click
 
 from moltbot.cli.state import CliState, pass_state
 from moltbot.config import Settings, load_settings
-from moltbot.daemon import DaemonManager, definition_for, manager_for, read_env_file
-from moltbot.daemon.envfile import env_file_path
+from moltbot.daemon import DaemonManager, definition_for, manager_for
+from moltbot.daemon.envfile import environment_with_secrets
 from moltbot.daemon.probe import probe, probe_url
 from moltbot.errors import ConfigError
 
@@ -32,7 +32,7 @@ _unit_dir = click.option(
 
 def service_settings(state: CliState) -> Settings:
     """The config as the service will see it: ``gateway.env`` under the process environment."""
-    env = {**read_env_file(env_file_path(state.paths.state_dir)), **state.env}
+    env = environment_with_secrets(state.paths.state_dir, state.env)
     return load_settings(state.paths.config_path, state.plugins, env)
 
 

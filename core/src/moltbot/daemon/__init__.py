@@ -9,7 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from moltbot.daemon.definition import GATEWAY_ARGS, DaemonDefinition, DaemonError, definition_for
-from moltbot.daemon.envfile import env_file_path, read_env_file, update_env_file, write_env_file
+from moltbot.daemon.envfile import (
+    env_file_path,
+    environment_with_secrets,
+    read_env_file,
+    write_env_file,
+)
 from moltbot.daemon.manager import DaemonManager, DaemonStatus, Runner, RunResult, manager_for, run_command
 
 
@@ -37,10 +42,10 @@ __all__ = [
     "Runner",
     "definition_for",
     "env_file_path",
+    "environment_with_secrets",
     "install_gateway_service",
     "manager_for",
     "read_env_file",
     "run_command",
-    "update_env_file",
     "write_env_file",
 ]

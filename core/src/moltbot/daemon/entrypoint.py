@@ -15,7 +15,7 @@ from collections.abc import MutableMapping
 
 from moltbot.config import load_settings, resolve_paths
 from moltbot.daemon.definition import GATEWAY_ARGS
-from moltbot.daemon.envfile import env_file_path, read_env_file
+from moltbot.daemon.envfile import environment_with_secrets
 from moltbot.errors import EX_CONFIG, ConfigError
 
 MIN_PASSWORD = 12
@@ -25,10 +25,9 @@ def auth_problem(env: MutableMapping[str, str]) -> str | None:
     """Why the gateway must not start in a container with this config and environment."""
     paths = resolve_paths(env)
     try:
-        for name, value in read_env_file(env_file_path(paths.state_dir)).items():
-            env.setdefault(name, value)
+        env.update(environment_with_secrets(paths.state_dir, env))
         settings = load_settings(paths.config_path, None, env)
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
         return str(exc)
     auth = settings.gateway.auth
     if auth.mode == "none":

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from moltbot.config.store import atomic_write
+from moltbot.errors import ConfigError
 
 ENV_FILE = "gateway.env"
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -43,6 +44,19 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
+def environment_with_secrets(state_dir: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` over the variables of ``<state_dir>/gateway.env``: what the service sees, and
+    what every CLI command should resolve ``${NAME}`` references against."""
+    path = env_file_path(state_dir)
+    try:
+        stored = read_env_file(path)
+    except ValueError as exc:
+        raise ConfigError([("", str(exc))], source=str(path)) from None
+    except OSError as exc:
+        raise ConfigError([("", f"cannot read the file: {exc.strerror}")], source=str(path)) from None
+    return {**stored, **env}
+
+
 def write_env_file(path: Path, values: Mapping[str, str]) -> None:
     """Atomically write ``values`` (sorted) with mode 0600; never leaves a world-readable copy."""
     lines = ["# moltbot secrets, loaded by the gateway service. Keep this file mode 0600.\n"]
@@ -53,11 +67,6 @@ def write_env_file(path: Path, values: Mapping[str, str]) -> None:
             raise ValueError(f"the value of {name} contains a line break")
         lines.append(f"{name}={_quote(values[name])}\n")
     atomic_write(path, "".join(lines).encode(), mode=0o600, keep_backup=False)
-
-
-def update_env_file(path: Path, **values: str) -> None:
-    """Set some variables, keeping the others."""
-    write_env_file(path, {**read_env_file(path), **values})
 
 
 def ensure_private(path: Path) -> bool:
