@@ -114,3 +114,28 @@ async def test_damaged_pages_are_found_by_the_check_at_open_and_quarantined(tmp_
     assert await reopened.get("ns:after") == b"ok"
     assert len(reopened.quarantined) == 1
     await reopened.aclose()
+
+
+async def test_corruption_found_while_running_is_quarantined_and_other_handles_follow(tmp_path):
+    a, b = open_disk(tmp_path), open_disk(tmp_path)
+    rows = [(f"ns:{i:05d}", bytes([i % 256]) * 1000, None) for i in range(4000)]
+
+    def fill(db):
+        db.executemany("INSERT INTO entries VALUES (?, ?, ?)", rows)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    await a._run(fill)
+    assert await b.get("ns:00001") is not None
+    path = tmp_path / "cache" / "cache.sqlite3"
+    with path.open("r+b") as f:  # keep page 1 (header, schema root); wreck every page after it
+        f.seek(4096)
+        f.write(b"\xff" * (path.stat().st_size - 4096))
+    stats = await a.stats()  # a full scan reads pages a's page cache no longer holds
+    assert stats["entries"] == 0 and len(a.quarantined) == 1
+    await b.set("ns:from-b", b"written after the quarantine", None)
+    assert await a.get("ns:from-b") == b"written after the quarantine"
+    assert b.quarantined == [], "b saw the file replaced and reopened; it renamed nothing"
+    moved = [p for p in path.parent.glob("cache.sqlite3.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
+    assert moved == a.quarantined, "exactly one file was moved aside"
+    await a.aclose()
+    await b.aclose()

@@ -146,7 +146,12 @@ class DiskBackend(CacheBackend):
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is not None:
-            return self._conn
+            if self._same_file():
+                return self._conn
+            logger.warning(
+                "cache file {} was replaced (quarantined by another process); reopening", self.path
+            )
+            self._close()
         try:
             self._conn = self._open()
         except sqlite3.DatabaseError as exc:
@@ -174,6 +179,13 @@ class DiskBackend(CacheBackend):
             raise
         self._inode = os.stat(self.path).st_ino
         return db
+
+    def _same_file(self) -> bool:
+        """Whether the path still names the file this handle opened (one ``stat`` per call)."""
+        try:
+            return os.stat(self.path).st_ino == self._inode
+        except FileNotFoundError:
+            return False
 
     def _close(self) -> None:
         if self._conn is not None:
