@@ -12,7 +12,7 @@ from moltbot.errors import ConfigError
 from moltbot.models.auth import resolve_profiles
 from moltbot.models.config import ProviderConfig
 from moltbot.models.refs import ModelRef, aliases, candidates, resolve
-from moltbot.models.registry import build_providers, model_entry
+from moltbot.models.registry import build_providers, catalog, model_entry
 from moltbot.testing import FakeModelProvider, make_plugins
 
 
@@ -129,3 +129,24 @@ def test_registry_names_a_missing_provider_plugin(tmp_path: Path) -> None:
         build_providers(s, _plugins(), tmp_path)
     assert info.value.problems[0][0] == "models.providers.mine.api"
     assert "fakeapi" in info.value.problems[0][1]
+
+
+def test_catalog_lists_candidates_then_configured_models() -> None:
+    s = settings(
+        {
+            "agent": {"model": {"primary": "fast", "fallbacks": ["openai/gpt-4o"]}},
+            "models": {
+                "aliases": {"fast": "anthropic/haiku"},
+                "providers": {
+                    "anthropic": {"models": {"opus": {"contextWindow": 200000, "cost": {"input": 15}}}}
+                },
+            },
+        }
+    )
+    rows = catalog(s)
+    assert [(r["id"], r["role"], r["alias"]) for r in rows] == [
+        ("anthropic/haiku", "primary", "fast"),
+        ("openai/gpt-4o", "fallback", None),
+        ("anthropic/opus", None, None),
+    ]
+    assert rows[2]["contextWindow"] == 200000 and rows[2]["priced"] is True

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from moltbot.config.model import Settings
 from moltbot.errors import ConfigError
 from moltbot.interfaces.provider import ModelProvider
 from moltbot.models.config import ModelEntryConfig, ProviderConfig
-from moltbot.models.refs import ModelRef, candidates
+from moltbot.models.refs import ModelRef, aliases, candidates
 from moltbot.specs import BuildContext
 
 if TYPE_CHECKING:
@@ -67,3 +67,31 @@ def model_entry(settings: Settings, ref: ModelRef) -> ModelEntryConfig | None:
     """The configured facts (price, context window, max tokens) about one model, if any."""
     provider = settings.models.providers.get(ref.provider)
     return provider.models.get(ref.model) if provider else None
+
+
+def catalog(settings: Settings) -> list[dict[str, Any]]:
+    """Known models for ``models.list``: the agent's candidates first (``role`` primary or
+    fallback), then every model configured under ``models.providers``; JSON-ready."""
+    names = {target: alias for alias, target in aliases(settings).items()}
+    rows: dict[str, dict[str, Any]] = {}
+    for index, ref in enumerate(candidates(settings)):
+        rows[str(ref)] = {"role": "primary" if index == 0 else "fallback"}
+    for provider_id, provider in settings.models.providers.items():
+        for model_id in provider.models:
+            rows.setdefault(f"{provider_id}/{model_id}", {})
+    result = []
+    for text, row in rows.items():
+        ref = ModelRef.parse(text)
+        entry = model_entry(settings, ref)
+        result.append(
+            {
+                "id": text,
+                "provider": ref.provider,
+                "model": ref.model,
+                "alias": names.get(text),
+                "role": row.get("role"),
+                "contextWindow": entry.context_window if entry else None,
+                "priced": bool(entry and entry.cost),
+            }
+        )
+    return result
