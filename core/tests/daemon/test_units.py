@@ -38,7 +38,7 @@ def test_unit_has_restart_policy_env_file_and_absolute_exec(tmp_path: Path, fake
     assert f"EnvironmentFile=-{tmp_path / 'state' / 'gateway.env'}" in lines
     assert f"Environment=MOLTBOT_STATE_DIR={tmp_path / 'state'}" in lines
     assert "NoNewPrivileges=yes" in lines and "UMask=0077" in lines
-    assert "WantedBy=default.target" in lines
+    assert "WantedBy=default.target" in lines and "StartLimitIntervalSec=0" in lines
 
 
 @pytest.mark.parametrize("dirname", ["bin", "odd dir/with 100% $HOME"])

@@ -29,8 +29,9 @@ _SAFE_RE = re.compile(r"^[A-Za-z0-9_@+=:,./-]+$")
 
 
 def render_unit(d: DaemonDefinition) -> str:
-    """The unit text. ``Restart=always`` except after exit 78 (bad config), which would only
-    fail again until a human fixes the file."""
+    """The unit text. ``Restart=always`` every 5 s without a start limit (a gateway that fails
+    while the network or tailscaled comes up must keep trying), except after exit 78 (bad config),
+    which would only fail again until a human fixes the file."""
     env_lines = [f"Environment={_quote(f'{k}={v}')}" for k, v in sorted(d.environment.items())]
     exe, *args = d.program
     lines = [
@@ -39,8 +40,7 @@ def render_unit(d: DaemonDefinition) -> str:
         "Description=moltbot gateway (personal AI assistant)",
         "After=network-online.target",
         "Wants=network-online.target",
-        "StartLimitIntervalSec=300",
-        "StartLimitBurst=10",
+        "StartLimitIntervalSec=0",
         "",
         "[Service]",
         "Type=simple",
