@@ -16,7 +16,7 @@ from moltbot.config.model import SessionConfig
 from moltbot.interfaces.channel import InboundMessage
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_PART_RE = re.compile(r"^[A-Za-z0-9@+=._%-]{1,256}$")
+_PART_RE = re.compile(r"^[A-Za-z0-9@+=._~%-]{1,1024}$")
 _SAFE = "@+=._-"
 ChatKind = Literal["main", "dm", "group", "other"]
 
@@ -38,13 +38,15 @@ class ParsedKey:
 
 
 def encode_part(raw: str) -> str:
-    """A peer, group or thread id made safe for a key: anything outside ``[A-Za-z0-9@+=._-]``
+    """A peer, group or thread id made safe for a key: anything outside ``[A-Za-z0-9@+=._~-]``
     (``:``, ``/``, spaces...) is percent-encoded, so ``@bob:matrix.org`` stays distinct."""
     if not raw:
         raise InvalidSessionKey("an empty id cannot be part of a session key")
     encoded = quote(raw, safe=_SAFE)
-    if encoded in (".", "..") or len(encoded) > 256:
-        raise InvalidSessionKey(f"{raw[:40]!r} cannot be part of a session key")
+    if encoded in (".", ".."):
+        encoded = encoded.replace(".", "%2E")
+    if len(encoded) > 1024:
+        raise InvalidSessionKey(f"{raw[:40]!r}... is too long to be part of a session key")
     return encoded
 
 
