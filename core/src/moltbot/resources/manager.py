@@ -172,11 +172,13 @@ class ResourceManager(Service):
         """Why the system cannot take one more ``pool.kind`` now, or ``None``."""
         snap = self.probe.snapshot()
         limits = self.performance.resources
-        if pool.kind == "agent" and snap.process_rss > self.performance.agents.memory_limit * MB:
-            if time.monotonic() - self._relieved_at >= limits.check_interval / 1000:
+        if pool.kind == "agent":
+            if snap.process_rss > self.performance.agents.memory_limit * MB and (
+                time.monotonic() - self._relieved_at >= limits.check_interval / 1000
+            ):
                 snap = self._relieve()
-            if snap.process_rss > self.performance.agents.memory_limit * MB:
-                self.over_memory_limit = True
+            self.over_memory_limit = snap.process_rss > self.performance.agents.memory_limit * MB
+            if self.over_memory_limit:
                 return (
                     f"moltbot is using {snap.process_rss / MB:.0f} MB, above performance.agents."
                     f"memoryLimit ({self.performance.agents.memory_limit} MB) even after collecting "
