@@ -8,6 +8,7 @@ from moltbot.interfaces.channel import (
     ChatChannel,
     InboundMessage,
     Media,
+    Origin,
     OutboundMessage,
 )
 from moltbot.interfaces.log_sink import LogRecord, LogSink
@@ -47,6 +48,7 @@ __all__ = [
     "Media",
     "ModelProvider",
     "ModelRequest",
+    "Origin",
     "OutboundMessage",
     "ProviderError",
     "RpcContext",

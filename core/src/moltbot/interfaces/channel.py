@@ -71,6 +71,31 @@ class OutboundMessage:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Origin:
+    """Where a turn came from and where its reply goes back to."""
+
+    channel: str
+    account: str = "default"
+    chat_id: str
+    chat_type: Literal["dm", "group"] = "dm"
+    sender: str
+    thread_id: str | None = None
+    message_id: str | None = None
+
+    @classmethod
+    def of(cls, message: InboundMessage) -> Origin:
+        return cls(
+            channel=message.channel,
+            account=message.account,
+            chat_id=message.chat_id,
+            chat_type=message.chat_type,
+            sender=message.sender,
+            thread_id=message.thread_id,
+            message_id=message.message_id,
+        )
+
+
 class ChannelFatalError(Exception):
     """Raised by ``run`` when retrying cannot help (logged out, session taken over elsewhere).
 
