@@ -6,6 +6,7 @@ import pytest
 import trio
 
 from moltbot.cache import Cache
+from moltbot.cache.codec import wrap
 from moltbot.config.model import CacheConfig, PerformanceConfig
 from moltbot.interfaces.cache import CacheBackend
 from moltbot.metrics import MetricsRegistry
@@ -182,3 +183,23 @@ async def test_service_evicts_expired_entries_and_sheds_into_resources(autojump_
         assert len(cache.memory) == 0 and cache.memory.bytes == 0
         assert await cache.get("ns", "long") == "l", "shedding drops memory, the backend keeps it"
         nursery.cancel_scope.cancel()
+
+
+async def test_foreign_or_damaged_backend_bytes_are_a_miss():
+    backend = MemoryCacheBackend()
+    cache = make_cache(backend)
+    digest = hashlib.sha256(b"k").hexdigest()
+    await backend.set(f"ns:{digest}", b"\x01", None)  # shorter than the envelope header
+    assert await cache.get("ns", "k", "miss") == "miss"
+    await backend.set(f"ns:{digest}", wrap(b"{not json", None), None)
+    assert await cache.get("ns", "k", "miss") == "miss"
+    assert cache.backend_errors == 2 and len(cache.memory) == 0
+
+
+async def test_json_null_is_a_hit_distinct_from_a_miss():
+    cache = make_cache()
+    await cache.set("ns", "k", None)
+    assert await cache.get("ns", "k", "miss") is None
+    cache.shed()
+    assert await cache.get("ns", "k", "miss") is None
+    assert cache.stats()["misses"] == 0

@@ -1,5 +1,8 @@
 """The memory level: LRU order, entry and byte bounds, expiry."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from moltbot.cache.memory import ENTRY_OVERHEAD, MemoryLRU
 
 
@@ -59,3 +62,42 @@ def test_clear_by_prefix():
         lru.set(key, b"v", None)
     assert lru.clear("a:") == 2
     assert lru.get("b:1") == b"v"
+
+
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "get", "delete", "tick", "sweep"]),
+        st.integers(0, 15),  # key
+        st.integers(0, 400),  # value size
+        st.one_of(st.none(), st.integers(1, 20)),  # ttl
+    ),
+    max_size=200,
+)
+
+
+@settings(derandomize=True, max_examples=200)
+@given(operations)
+def test_bounds_and_byte_accounting_hold_for_any_sequence(ops):
+    clock = Clock()
+    lru = MemoryLRU(max_entries=5, max_bytes=1500, clock=clock)
+    model: dict[str, tuple[bytes, float | None]] = {}
+    for op, key_n, size, ttl in ops:
+        key = f"ns:{key_n}"
+        if op == "set":
+            value = bytes([key_n]) * size
+            lru.set(key, value, None if ttl is None else clock.now + ttl)
+            model[key] = (value, None if ttl is None else clock.now + ttl)
+        elif op == "get":
+            got = lru.get(key)
+            if got is not None:  # anything returned is the latest value and not expired
+                value, expires = model[key]
+                assert got == value and (expires is None or expires > clock.now)
+        elif op == "delete":
+            lru.delete(key)
+            model.pop(key, None)
+        elif op == "tick":
+            clock.now += key_n
+        else:
+            lru.evict_expired()
+        assert len(lru) <= 5 and lru.bytes <= 1500
+        assert lru.bytes == sum(len(k) + len(v) + ENTRY_OVERHEAD for k, (v, _) in lru._data.items())

@@ -144,3 +144,19 @@ async def test_holders_and_waiters_are_visible_in_status_and_metrics(autojump_cl
         assert metrics.gauges[("resources.waiting", (("kind", "agent"),))] == 1
     assert metrics.gauges[("resources.in_use", (("kind", "agent"),))] == 0
     assert metrics.gauges[("resources.waiting", (("kind", "agent"),))] == 0
+
+
+async def test_waiters_are_served_in_arrival_order(autojump_clock):
+    resources = manager(maxConcurrentRuns=1)
+    served = []
+
+    async def run(name):
+        async with resources.acquire("agent", holder=name):
+            served.append(name)
+            await trio.sleep(1)
+
+    async with trio.open_nursery() as nursery:
+        for name in ("first", "second", "third", "fourth"):
+            nursery.start_soon(run, name)
+            await trio.sleep(0.01)  # arrive in this order
+    assert served == ["first", "second", "third", "fourth"]

@@ -20,6 +20,7 @@ from moltbot.metrics import MetricsRegistry
 
 LOG_EVERY = 30.0
 """Seconds between log lines about a failing backend (the count of failures is kept)."""
+_MISS = object()
 
 
 class Cache(Service):
@@ -66,28 +67,31 @@ class Cache(Service):
         if payload is not None:
             self._count(namespace, "memoryHits")
             return loads(payload)
-        payload = await self._from_backend(full) if self.enabled else None
-        if payload is None:
+        value = await self._from_backend(full) if self.enabled else _MISS
+        if value is _MISS:
             self._count(namespace, "misses")
             return default
         self._count(namespace, "backendHits")
-        return loads(payload)
+        return value
 
-    async def _from_backend(self, full: str) -> bytes | None:
+    async def _from_backend(self, full: str) -> Any:
+        """The decoded value, promoted into memory, or ``_MISS``; bytes that are not one of our
+        envelopes (another writer under the same prefix, damage) count as a backend failure."""
         if self.backend is None:
-            return None
+            return _MISS
         try:
             data = await self.backend.get(full)
             if data is None:
-                return None
+                return _MISS
             payload, expires = unwrap(data)
+            value = loads(payload)
         except Exception as exc:
             self._failed("get", exc)
-            return None
+            return _MISS
         if expires is not None and expires <= self.clock():
-            return None
+            return _MISS
         self.memory.set(full, payload, expires)
-        return payload
+        return value
 
     async def set(self, namespace: str, key: str, value: Any, ttl: float | None = None) -> None:
         """Store ``value`` (JSON-serialisable) for ``ttl`` seconds (default ``cache.ttl``)."""

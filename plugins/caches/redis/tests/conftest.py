@@ -26,22 +26,23 @@ def _free_port() -> int:
 
 
 def _answers_ping(port: int) -> bool:
+    """Up and answering (``-NOAUTH`` counts: a server with a password is up too)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
             sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            return sock.recv(16).startswith((b"+PONG", b"-NOAUTH"))
     except OSError:
         return False
 
 
-def start_redis(port: int, directory) -> subprocess.Popen:
+def start_redis(port: int, directory, *extra: str) -> subprocess.Popen:
     """Start ``redis-server`` without persistence; skip the test when it cannot start."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (Debian package redis-server; .ci/run installs it)")
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(directory), "--save", "",
-         "--appendonly", "no", "--protected-mode", "yes"],
+         "--appendonly", "no", "--protected-mode", "yes", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )  # fmt: skip

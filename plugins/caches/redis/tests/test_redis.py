@@ -112,3 +112,16 @@ async def test_cache_service_runs_over_redis_from_settings(redis_server, tmp_pat
         assert await cache.get("ns", "k") == [1, 2]
         assert await cache.clear() == 1
         nursery.cancel_scope.cancel()
+
+
+async def test_password_in_the_url_authenticates(tmp_path):
+    port = _free_port()
+    process = start_redis(port, tmp_path, "--requirepass", "s3cret")
+    try:
+        backend = backend_for(f"redis://:s3cret@127.0.0.1:{port}/0")
+        async with backend:
+            await backend.set("ns:k", b"v", 10)
+            assert await backend.get("ns:k") == b"v"
+            assert (await backend.stats())["url"] == f"redis://:***@127.0.0.1:{port}/0"
+    finally:
+        stop_redis(process)
