@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from loguru import logger
 
 from moltbot.app import App
 from moltbot.config import Paths
@@ -68,11 +66,10 @@ class Ctx:
 
 @pytest.fixture(autouse=True)
 def _restore_loguru() -> Iterator[None]:
-    """configure_logging replaces loguru's handlers; put a quiet state back after each test."""
+    """configure_logging replaces loguru's handlers; undo it after each test."""
     yield
     if log_setup._active is not None:
-        log_setup._active.close()
-        logger.add(lambda message: sys.stderr.write(message), level="DEBUG")
+        log_setup._active.close()  # leaves a plain stderr handler, as at shutdown
 
 
 @pytest.fixture

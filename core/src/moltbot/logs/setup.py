@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import traceback
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ class LoggingHandle:
     emit_errors: int = 0
     handler_id: int | None = None
     app: Any = None
+    level: str = "INFO"
 
     def __call__(self, message: Message) -> None:
         """loguru's sink callable: convert, redact, remember, fan out."""
@@ -78,11 +80,13 @@ class LoggingHandle:
         }
 
     def close(self) -> None:
-        """Detach from loguru and close every sink (files flushed, sockets released)."""
+        """Detach from loguru and close every sink (files flushed, sockets released); later
+        records (shutdown messages) go to stderr as plain text."""
         global _active
         if self.handler_id is not None:
             with contextlib.suppress(ValueError):  # already removed by a later configure_logging
                 logger.remove(self.handler_id)
+                logger.add(_stderr, level=self.level, format="{time:HH:mm:ss} {level:<7} {message}")
             self.handler_id = None
         for sink in self.sinks.values():
             try:
@@ -122,15 +126,23 @@ def configure_logging(app: App, *, console: bool = True, level: str | None = Non
     if _active is not None:
         _active.close()
     handle = LoggingHandle(
-        sinks=build_sinks(app, console=console), redactor=Redactor.from_settings(app.settings), app=app
+        sinks=build_sinks(app, console=console),
+        redactor=Redactor.from_settings(app.settings),
+        app=app,
+        level=_LOGURU_LEVEL[level or app.settings.logging.level],
     )
     logger.remove()
     _intercept_stdlib()
     handle.handler_id = logger.add(
-        handle, level=_LOGURU_LEVEL[level or app.settings.logging.level], format="{message}"
+        handle, level=handle.level, format="{message}"
     )
     _active = handle
     return handle
+
+
+def _stderr(message: str) -> None:
+    """Resolves ``sys.stderr`` per call, so a replaced stream (tests, daemons) is honoured."""
+    sys.stderr.write(message)
 
 
 class _StdlibToLoguru(logging.Handler):

@@ -40,9 +40,9 @@ class MonitorService(Service):
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
-        if not self.app.settings.monitoring.enabled:
-            await trio.sleep_forever()
         try:
+            if not self.app.settings.monitoring.enabled:
+                await trio.sleep_forever()
             while True:
                 await trio.sleep(self.interval)
                 await self.check()

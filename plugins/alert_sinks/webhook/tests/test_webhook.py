@@ -92,10 +92,13 @@ async def test_failures_raise_for_the_monitor_to_record(tmp_path, http_receiver)
     with pytest.raises(httpx.HTTPStatusError):
         await sink.send(ALERT)
     assert len(http_receiver.requests) == 1  # a 4xx is not retried
-    http_receiver.fail_next(500, times=2)
-    with pytest.raises(httpx.HTTPStatusError):
-        await make(tmp_path, http_receiver.url, retries=1).send(ALERT)
     await sink.aclose()
+    http_receiver.fail_next(500, times=2)
+    retrying = make(tmp_path, http_receiver.url, retries=1)
+    with pytest.raises(httpx.HTTPStatusError):
+        await retrying.send(ALERT)
+    await retrying.aclose()
+    assert [r.status for r in http_receiver.requests] == [400, 500, 500]
 
 
 async def test_unreachable_receiver_raises(tmp_path) -> None:
