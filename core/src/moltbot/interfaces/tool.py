@@ -42,8 +42,6 @@ class ToolContext:
     cancel_scope: trio.CancelScope | None = None
     """The scope that aborts this call. Trio delivers ``Cancelled`` at checkpoints, so tools need
     not poll it; they may read ``cancel_called`` before an irreversible step."""
-    network: bool = False
-    """Sandboxed commands may reach the network (``tools.exec.sandboxNetwork``)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -147,6 +147,7 @@ class ApprovalRegistry(Service):
             expires_at_ms=now + int(self.timeout * 1000),
         )
         self._pending[pending.id] = pending
+        logger.info("approval {} requested: {} [session={}]", pending.id, request.description, session_key)
         gateway.broadcast(REQUESTED, pending.to_json(), scope=SCOPE)
         with trio.move_on_after(self.timeout) as expiry:
             try:
@@ -173,6 +174,7 @@ class ApprovalRegistry(Service):
     def _finish(self, pending: PendingApproval, decision: ApprovalDecision, *, reason: str) -> None:
         pending.decision = decision
         self._pending.pop(pending.id, None)
+        logger.info("approval {}: {} ({})", pending.id, decision, reason)
         pending.done.set()
         gateway = self._gateway()
         if gateway is not None:

@@ -111,7 +111,11 @@ async def test_the_child_environment_is_scrubbed(make_tools, host, workspace, mo
     started = await invoke_tool(exec_tool, host, {"command": "exec sleep 304", "background": True})
     entry = exec_tool.table.background["p1"]
     assert str(entry.process.pid) in started.text
-    environ = Path(f"/proc/{entry.process.pid}/environ").read_bytes().split(b"\0")
+    proc_dir = Path(f"/proc/{entry.process.pid}")
+    with trio.fail_after(5):  # until execve: a forked child still shows our own environment
+        while b"sleep" not in (proc_dir / "cmdline").read_bytes():
+            await trio.sleep(0.01)
+    environ = (proc_dir / "environ").read_bytes().split(b"\0")
     names = {item.split(b"=", 1)[0].decode() for item in environ if item}
     await invoke_tool(process_tool, host, {"action": "kill", "id": "p1"})
     assert {"PATH", "LC_ALL", "EXTRA_OK"} <= names

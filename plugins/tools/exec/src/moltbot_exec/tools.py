@@ -112,7 +112,7 @@ class ExecTool(Tool):
                 workspace=workspace,
                 cwd=cwd,
                 env=env,
-                network=ctx.network or self.config.sandbox_network,
+                network=self.config.sandbox_network,
                 argv=argv,
             ),
             {"PATH": env["PATH"]},
