@@ -9,12 +9,22 @@ from pathlib import Path
 import click
 
 from moltbot.cli.state import CliState
+from moltbot.daemon.envfile import env_file_path, read_env_file
 from moltbot.ops.context import OpsContext
 from moltbot.ops.findings import Report, Severity, apply_fixes, render_text
 
 
 def load_context(state: CliState) -> OpsContext:
-    return OpsContext.load(state.paths, state.env, state.plugins)
+    """The config as the gateway service sees it: ``<state>/gateway.env`` under the process
+    environment (see :mod:`moltbot.daemon.envfile`)."""
+    env_file = env_file_path(state.paths.state_dir)
+    try:
+        env = {**read_env_file(env_file), **state.env}
+    except (ValueError, OSError) as exc:
+        ctx = OpsContext.load(state.paths, state.env, state.plugins)
+        ctx.config_problems.append((str(env_file), str(exc)))
+        return ctx
+    return OpsContext.load(state.paths, env, state.plugins)
 
 
 def home_of(state: CliState) -> Path:

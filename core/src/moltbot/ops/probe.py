@@ -15,9 +15,16 @@ import sys
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import trio
-from trio_websocket import ConnectionClosed, ConnectionRejected, HandshakeError, open_websocket_url
+from trio_websocket import (
+    ConnectionClosed,
+    ConnectionRejected,
+    HandshakeError,
+    WebSocketConnection,
+    wrap_client_stream,
+)
 
 from moltbot import __version__
 from moltbot.ops.context import OpsContext
@@ -66,38 +73,75 @@ def _classify(reply: dict[str, Any]) -> Attempt:
     return Attempt("inconclusive", f"unexpected error {error}")
 
 
-async def attempt(url: str, auth: dict[str, str], origin: str | None, timeout: float = 5.0) -> Attempt:
-    """One connect handshake; never raises for network or protocol trouble."""
-    headers = [(b"origin", origin.encode())] if origin else []
-    context = None
-    if url.startswith("wss://"):
+async def _exchange(ws: WebSocketConnection, auth: dict[str, str]) -> Attempt:
+    first = json.loads(await ws.get_message())
+    if first.get("event") != "connect.challenge":
+        return Attempt("inconclusive", f"first frame was not connect.challenge: {first}")
+    frame = connect_frame(auth)
+    await ws.send_message(json.dumps(frame))
+    while True:
+        reply = json.loads(await ws.get_message())
+        if reply.get("type") == "res" and reply.get("id") == frame["id"]:
+            return _classify(reply)
+
+
+async def _open(url: str) -> trio.abc.Stream:
+    parts = urlsplit(url)
+    default = 443 if parts.scheme == "wss" else 80
+    stream: trio.abc.Stream = await trio.open_tcp_stream(parts.hostname or "127.0.0.1", parts.port or default)
+    if parts.scheme == "wss":
         context = ssl.create_default_context()
         context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE  # probing policy of our own gateway, not its certificate
+        context.verify_mode = ssl.CERT_NONE  # probing the policy of our own gateway, not its certificate
+        stream = trio.SSLStream(stream, context, server_hostname=parts.hostname)
+    return stream
+
+
+async def _handshake(
+    nursery: trio.Nursery, stream: trio.abc.Stream, url: str, auth: dict[str, str], origin: str | None
+) -> Attempt:
+    parts = urlsplit(url)
+    headers = [(b"origin", origin.encode())] if origin else []
+    ws = await wrap_client_stream(
+        nursery,
+        stream,  # type: ignore[arg-type]
+        parts.netloc,
+        parts.path or "/",
+        extra_headers=headers,
+    )
+    try:
+        return await _exchange(ws, auth)
+    finally:
+        with trio.move_on_after(1):
+            await ws.aclose()
+
+
+async def attempt(url: str, auth: dict[str, str], origin: str | None, timeout: float = 5.0) -> Attempt:
+    """One connect handshake; never raises for network or protocol trouble.
+
+    The TCP stream is opened and closed here (not by ``open_websocket_url``) so that a refused
+    upgrade never leaks the socket; trio-websocket's reader task reports a refusal through the
+    nursery, hence ``except*``."""
+    result = Attempt("inconclusive", "no answer")
     try:
         with trio.fail_after(timeout):
-            async with open_websocket_url(
-                url, context, extra_headers=headers, connect_timeout=timeout, disconnect_timeout=1
-            ) as ws:
-                first = json.loads(await ws.get_message())
-                if first.get("event") != "connect.challenge":
-                    return Attempt("inconclusive", f"first frame was not connect.challenge: {first}")
-                frame = connect_frame(auth)
-                await ws.send_message(json.dumps(frame))
-                while True:
-                    reply = json.loads(await ws.get_message())
-                    if reply.get("type") == "res" and reply.get("id") == frame["id"]:
-                        return _classify(reply)
-    except ConnectionRejected as exc:
-        return Attempt("refused", f"upgrade refused with HTTP {exc.status_code}")
-    except ConnectionClosed as exc:
-        return Attempt("refused", f"closed: {exc.reason}")
-    except (HandshakeError, OSError) as exc:
-        return Attempt("unreachable", f"{type(exc).__name__}: {exc or exc.__cause__ or exc.__context__}")
-    except trio.TooSlowError:
-        return Attempt("inconclusive", f"no answer within {timeout:g}s")
-    except ValueError as exc:
-        return Attempt("inconclusive", f"not JSON: {exc}")
+            stream = await _open(url)
+            async with stream, trio.open_nursery() as nursery:
+                result = await _handshake(nursery, stream, url, auth, origin)
+                nursery.cancel_scope.cancel()
+    except* ConnectionRejected as group:
+        status = getattr(group.exceptions[0], "status_code", "?")
+        result = Attempt("refused", f"upgrade refused with HTTP {status}")
+    except* ConnectionClosed as group:
+        result = Attempt("refused", f"closed: {getattr(group.exceptions[0], 'reason', '')}")
+    except* (HandshakeError, OSError, trio.BrokenResourceError) as group:
+        exc = group.exceptions[0]
+        result = Attempt("unreachable", f"{type(exc).__name__}: {exc or exc.__cause__}")
+    except* trio.TooSlowError:
+        result = Attempt("inconclusive", f"no answer within {timeout:g}s")
+    except* ValueError as group:
+        result = Attempt("inconclusive", f"not JSON: {group.exceptions[0]}")
+    return result
 
 
 def gateway_url(ctx: OpsContext) -> str:
