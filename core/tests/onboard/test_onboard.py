@@ -21,10 +21,18 @@ from moltbot.errors import ConfigError
 from moltbot.testing import FakeModelProvider, MemoryChatChannel, make_plugins
 
 
+class SecureConfig(ChannelConfig):
+    """A channel that cannot work without a credential and a room."""
+
+    bot_token: str
+    room: str
+
+
 @hookimpl
 def moltbot_register_channels() -> Iterator[ChannelSpec]:
     for name in ("echo", "chat"):
         yield ChannelSpec(name=name, factory=MemoryChatChannel, config=ChannelConfig)
+    yield ChannelSpec(name="secure", factory=MemoryChatChannel, config=SecureConfig)
 
 
 @hookimpl
@@ -112,6 +120,7 @@ def test_interactive_prompts_hide_secrets_and_check_password_strength(
         str(tmp_path / "work"),  # workspace
         "n",  # chat channel
         "y",  # echo channel
+        "n",  # secure channel
     ]
     result = onboard(input="\n".join(answers) + "\n")
     assert "at least 12 characters" in result.output
@@ -129,7 +138,7 @@ def test_interactive_prompts_hide_secrets_and_check_password_strength(
 def test_interactive_rerun_offers_current_values(onboard, moltbot_home: Path) -> None:
     onboard(*SCRIPTED)
     before = files(moltbot_home)
-    result = onboard(input="\n" * 12)  # accept every default; Enter keeps the stored key
+    result = onboard(input="\n" * 13)  # accept every default; Enter keeps the stored key
     assert "[openai]" in result.output and "[gpt-4o]" in result.output
     assert files(moltbot_home) == before
 
@@ -187,3 +196,40 @@ def test_no_channels_disables_but_keeps_channel_settings(onboard, moltbot_home: 
     (moltbot_home / "moltbot.json").write_text(json.dumps(config))
     onboard("--non-interactive", "--no-channels")
     assert files(moltbot_home)[0]["channels"] == {"echo": {"enabled": False, "dmPolicy": "open"}}
+
+
+def test_channel_credentials_from_flags_go_to_the_env_file(onboard, moltbot_home: Path) -> None:
+    onboard(
+        *SCRIPTED,
+        "--channel",
+        "secure",
+        "--channel-option",
+        "secure.botToken=123:ABC",
+        "--channel-option",
+        "secure.room=lobby",
+    )
+    config, env, text = files(moltbot_home)
+    assert config["channels"]["secure"] == {
+        "botToken": "${MOLTBOT_SECURE_BOT_TOKEN}",
+        "room": "lobby",
+        "enabled": True,
+    }
+    assert env["MOLTBOT_SECURE_BOT_TOKEN"] == "123:ABC" and "123:ABC" not in text
+    assert load_settings(moltbot_home / "moltbot.json", plugins(), env).channels["secure"]["room"] == "lobby"
+
+
+def test_missing_channel_credentials(onboard, moltbot_home: Path, tmp_path: Path) -> None:
+    result = onboard(*SCRIPTED, "--channel", "secure", ok=False)
+    assert "--channel-option secure.botToken=" in result.output
+    assert not (moltbot_home / "moltbot.json").exists()
+    answers = ["n", "n", "y", "999:SECRET", "lobby"]  # chat, echo, secure, then its two settings
+    flags = ("--provider", "openai", "--model", "gpt-4o", "--api-key", "k", "--auth", "token", "--port", "1")
+    result = onboard(
+        *flags, "--bind", "loopback", "--workspace", str(tmp_path / "ws"), input="\n".join(answers) + "\n"
+    )
+    assert "999:SECRET" not in result.output
+    config, env, _ = files(moltbot_home)
+    assert config["channels"] == {
+        "secure": {"botToken": "${MOLTBOT_SECURE_BOT_TOKEN}", "room": "lobby", "enabled": True}
+    }
+    assert env["MOLTBOT_SECURE_BOT_TOKEN"] == "999:SECRET"

@@ -9,11 +9,13 @@ Nothing is written unless the whole resulting config validates.
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import BaseModel
 
 from moltbot.cli.state import CliState, pass_state
 from moltbot.config import read_raw, validate, write_config
@@ -25,6 +27,7 @@ MIN_PASSWORD = 12
 MIN_TOKEN = 24
 DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-sonnet-20241022"}
 TOKEN_VAR, PASSWORD_VAR = "MOLTBOT_GATEWAY_TOKEN", "MOLTBOT_GATEWAY_PASSWORD"
+_SECRET_RE = re.compile(r"(token|secret|password|key)$", re.IGNORECASE)
 
 
 def key_var(provider: str) -> str:
@@ -92,6 +95,13 @@ class Asker:
 @click.option("--workspace", type=click.Path(path_type=Path), help="The agent's workspace directory.")
 @click.option("--channel", "channels", multiple=True, help="Enable an installed channel (repeatable).")
 @click.option("--no-channels", is_flag=True, help="Disable every channel.")
+@click.option(
+    "--channel-option",
+    "channel_options",
+    multiple=True,
+    metavar="CHANNEL.KEY=VALUE",
+    help="A channel setting, e.g. telegram.botToken=...; secrets go to gateway.env (repeatable).",
+)
 @click.option("--install-daemon", is_flag=True, help="Finish by installing and starting the gateway service.")
 @click.option("--unit-dir", type=click.Path(path_type=Path), envvar="MOLTBOT_DAEMON_UNIT_DIR", hidden=True)
 @pass_state
@@ -109,7 +119,7 @@ def onboard_command(state: CliState, **opts: Any) -> None:
     raw = _model(state, ask, raw, opts, stored, secrets_out)
     raw = _gateway(ask, raw, opts, stored, secrets_out)
     raw, workspace = _workspace(ask, raw, opts)
-    raw = _channels(state, ask, raw, opts)
+    raw = _channels(state, ask, raw, opts, secrets_out)
 
     expanded, problems = expand_env(raw, {**state.env, **secrets_out})
     if problems:
@@ -219,7 +229,7 @@ def _workspace(ask: Asker, raw: dict, opts: dict) -> tuple[dict, Path]:
     return set_path(raw, "agent.workspace", text), Path(text).expanduser()
 
 
-def _channels(state: CliState, ask: Asker, raw: dict, opts: dict) -> dict:
+def _channels(state: CliState, ask: Asker, raw: dict, opts: dict, out: dict) -> dict:
     installed = sorted(state.plugins.channels())
     sections = dict(raw.get("channels") or {})
     unknown = [c for c in opts["channels"] if c not in installed]
@@ -241,13 +251,59 @@ def _channels(state: CliState, ask: Asker, raw: dict, opts: dict) -> dict:
         }
     else:
         return raw
+    given = _channel_options(opts["channel_options"], installed)
     for name in sorted(set(installed) | set(sections)):
         section = dict(sections.get(name) or {})
         if name in wanted:
+            model = state.plugins.channels()[name].config
+            section = _required_settings(ask, name, model, {**section, **given.get(name, {})}, out)
             sections[name] = {**section, "enabled": True}
         elif name in sections:
             sections[name] = {**section, "enabled": False}
     return set_path(raw, "channels", sections)
+
+
+def _channel_options(values: tuple[str, ...], installed: list[str]) -> dict[str, dict[str, str]]:
+    """``--channel-option telegram.botToken=...`` -> ``{"telegram": {"botToken": "..."}}``."""
+    parsed: dict[str, dict[str, str]] = {}
+    for item in values:
+        target, sep, value = item.partition("=")
+        channel, dot, key = target.partition(".")
+        if not sep or not dot or channel not in installed:
+            raise click.BadParameter(
+                f"expected <channel>.<key>=<value> for an installed channel, got {item!r}"
+            )
+        parsed.setdefault(channel, {})[key] = value
+    return parsed
+
+
+def _required_settings(ask: Asker, channel: str, model: type[BaseModel], section: dict, out: dict) -> dict:
+    """Ask for the channel's required settings that are missing; secret-looking values (``...Token``,
+    ``...Secret``, ``...Password``, ``...Key``) move to gateway.env and are referenced as ``${NAME}``."""
+    section = dict(section)
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        value = section.get(key)
+        if value is None:
+            if not field.is_required():
+                continue
+            if not ask.interactive:
+                raise click.UsageError(
+                    f"the {channel} channel needs {key}: pass --channel-option {channel}.{key}=..."
+                )
+            value = click.prompt(f"{channel} {key}", hide_input=_is_secret(key))
+        if _is_secret(key) and isinstance(value, str) and not value.startswith("${"):
+            var = re.sub(
+                r"[^A-Z0-9]+", "_", f"MOLTBOT_{channel}_{re.sub(r'(?<=[a-z0-9])(?=[A-Z])', '_', key)}".upper()
+            )
+            out[var] = value
+            value = "${" + var + "}"
+        section[key] = value
+    return section
+
+
+def _is_secret(key: str) -> bool:
+    return bool(_SECRET_RE.search(key))
 
 
 def _enabled(section: Any) -> bool:
