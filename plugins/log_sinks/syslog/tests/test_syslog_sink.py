@@ -124,3 +124,33 @@ async def test_secrets_are_redacted_before_reaching_syslog(tmp_path, udp_receive
     [got] = udp_receiver.messages
     assert got.msg == "login with *** and key ***"
     assert got.params() == {"token": "***", "session": "s-9"}
+
+
+async def test_tcp_reconnects_after_the_receiver_drops_the_connection(tmp_path) -> None:
+    from functools import partial
+
+    got: list[str] = []
+
+    async def one_message_per_connection(stream: trio.SocketStream) -> None:
+        data = await stream.receive_some(65536)
+        got.append(data.split(b"\xef\xbb\xbf", 1)[1].decode())
+        await stream.aclose()
+
+    async with trio.open_nursery() as nursery:
+        listeners = await nursery.start(
+            partial(trio.serve_tcp, host="127.0.0.1"), one_message_per_connection, 0
+        )
+        sink = make(tmp_path, transport="tcp", port=listeners[0].socket.getsockname()[1])
+        await nursery.start(sink.run)
+        attempt = 0
+
+        async def delivered_after_reconnect() -> bool:
+            nonlocal attempt
+            attempt += 1
+            sink.emit(sample_record(f"attempt {attempt}"))
+            await trio.sleep(0.05)
+            return len(got) >= 2
+
+        await wait_until(delivered_after_reconnect, "a record over a second connection")
+        nursery.cancel_scope.cancel()
+    assert got[0] == "attempt 1" and sink.statistics()["failed"] >= 1

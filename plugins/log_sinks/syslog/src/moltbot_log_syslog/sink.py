@@ -113,7 +113,7 @@ class SyslogSink(QueuedLogSink):
                 else:
                     self._stream = await trio.open_tcp_stream(self.config.host, self.config.port)
             await self._stream.send_all(data)
-        except OSError:
+        except (OSError, trio.BrokenResourceError, trio.ClosedResourceError):
             self.failed += count
             await self._close_stream()
             await trio.sleep(self._backoff)  # the queue absorbs records meanwhile, then drops
