@@ -78,3 +78,12 @@ async def test_trailing_whitespace_differences_still_match(sandboxed):
     )
     assert not result.is_error, result.text
     assert (sandboxed.workspace / "a.txt").read_text() == "keep\nnew\n"
+
+
+async def test_moving_onto_an_existing_file_is_refused(sandboxed):
+    (sandboxed.workspace / "a.txt").write_text("a\n")
+    (sandboxed.workspace / "b.txt").write_text("b\n")
+    patch = "*** Begin Patch\n*** Update File: a.txt\n*** Move to: b.txt\n*** End Patch"
+    result = await apply(sandboxed, patch)
+    assert result.is_error and "already exists" in result.text
+    assert (sandboxed.workspace / "b.txt").read_text() == "b\n" and (sandboxed.workspace / "a.txt").exists()

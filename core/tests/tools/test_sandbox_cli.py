@@ -21,6 +21,7 @@ def test_explain_a_non_main_session_as_json(moltbot_home):
     decisions = {t["name"]: t for t in data["tools"]}
     assert decisions["edit"] == {"name": "edit", "allowed": False, "reason": "denied by tools.deny ('edit')"}
     assert decisions["read"]["allowed"] and not decisions["apply_patch"]["allowed"]
+    assert data["exec"] == {"security": "allowlist", "ask": "on-miss", "allowlist": []}
 
 
 def test_explain_the_main_session_as_text(moltbot_home):
@@ -28,3 +29,4 @@ def test_explain_the_main_session_as_text(moltbot_home):
     assert result.exit_code == 0, result.output
     assert "sandbox  no: non-main mode and agent:main:main is the agent's main session" in result.stdout
     assert "allow  apply_patch  allowed by profile 'full'" in result.stdout
+    assert "exec     security=allowlist ask=on-miss (0 allowlist entries" in result.stdout

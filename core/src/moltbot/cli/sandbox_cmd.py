@@ -33,11 +33,17 @@ def explain(state: CliState, agent_id: str, session_key: str | None, as_json: bo
         settings, {n: t.group for n, t in tools.items()}, agent_id=agent_id, session_key=session_key
     )
     bwrap = shutil.which("bwrap")
+    approvals = settings.tools.exec
     if as_json:
-        click.echo(json.dumps({**policy.to_json(), "bwrap": bwrap}, indent=2))
+        exec_json = {"security": approvals.security, "ask": approvals.ask, "allowlist": approvals.allowlist}
+        click.echo(json.dumps({**policy.to_json(), "bwrap": bwrap, "exec": exec_json}, indent=2))
         return
     click.echo(f"session  {policy.session_key} (agent {policy.agent_id})")
     click.echo(f"sandbox  {'yes' if policy.sandboxed else 'no'}: {policy.sandbox_reason}")
+    click.echo(
+        f"exec     security={approvals.security} ask={approvals.ask}"
+        f" ({len(approvals.allowlist)} allowlist entries in tools.exec.allowlist)"
+    )
     if policy.sandboxed:
         click.echo(f"bwrap    {bwrap or 'NOT FOUND: sandboxed exec will be refused (install bubblewrap)'}")
     width = max((len(d.name) for d in policy.decisions), default=4)

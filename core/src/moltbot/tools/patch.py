@@ -180,7 +180,8 @@ class ApplyPatchTool(Tool):
                 target = op.move_to or op.path
                 writes.append((target, new.encode()))
                 if op.move_to:
-                    resolve_path(ctx, op.move_to)
+                    if resolve_path(ctx, op.move_to).exists():
+                        raise ToolError(f"Move to {op.move_to}: the file already exists")
                     deletes.append(op.path)
                     summary.append(f"R {op.path} -> {op.move_to}")
                 else:
