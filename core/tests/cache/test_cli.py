@@ -5,6 +5,7 @@ import json
 import pytest
 import trio
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 from moltbot.cache.codec import cache_key
 from moltbot.cache.disk import DiskBackend, DiskCacheConfig
@@ -53,3 +54,27 @@ def test_bad_namespace_is_a_usage_error(state):
     result = run(state, "clear", "--namespace", "Not:Valid")
     assert result.exit_code == 2
     assert "namespace" in result.output
+
+
+def test_stats_of_a_fresh_state_dir_creates_no_file(moltbot_home):
+    result = run(moltbot_home, "stats", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["entries"] == 0
+    assert not (moltbot_home / "cache").exists()
+
+
+def test_unusable_backend_is_a_one_line_error(moltbot_home):
+    moltbot_home.mkdir(parents=True)
+    not_a_dir = moltbot_home / "plain-file"
+    not_a_dir.write_text("x")
+    (moltbot_home / "moltbot.json").write_text(
+        json.dumps({"cache": {"config": {"path": str(not_a_dir / "cache.sqlite3")}}})
+    )
+    result = CliRunner().invoke(cli, ["--state-dir", str(moltbot_home), "cache", "clear"])
+    assert result.exit_code == 1
+    assert "the cache backend failed: FileExistsError" in result.output
+
+
+def test_cache_path_must_be_a_dedicated_database_file():
+    with pytest.raises(ValidationError, match=r"must end with \.sqlite3"):
+        DiskCacheConfig(path="~/.moltbot/moltbot.json")

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import trio
 from loguru import logger
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from moltbot.config.base import StrictModel
 from moltbot.interfaces.cache import CacheBackend
@@ -27,6 +27,7 @@ from moltbot.specs import BuildContext
 
 T = TypeVar("T")
 FILE_NAME = "cache.sqlite3"
+SUFFIXES = (".sqlite3", ".sqlite", ".db")
 PURGE_EVERY = 60.0
 """Seconds (on the backend's clock) between deletions of expired rows, done during a ``set``."""
 _CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
@@ -43,6 +44,17 @@ CREATE INDEX IF NOT EXISTS entries_expires ON entries (expires) WHERE expires IS
 class DiskCacheConfig(StrictModel):
     path: str | None = None
     """The SQLite file; default ``<state dir>/cache/cache.sqlite3``."""
+
+    @field_validator("path")
+    @classmethod
+    def _dedicated_file(cls, value: str | None) -> str | None:
+        if value is not None and not value.endswith(SUFFIXES):
+            raise ValueError(
+                f"{value!r} must end with {', '.join(SUFFIXES)}: a corrupt cache file is moved aside,"
+                " so it must be a file only the cache uses"
+            )
+        return value
+
     busy_timeout: int = Field(5000, ge=0)
     """Milliseconds to wait for another process's write lock before failing the call."""
 
@@ -107,6 +119,8 @@ class DiskBackend(CacheBackend):
 
     async def stats(self) -> dict[str, Any]:
         """Live entries and their bytes, per namespace, and the file's size on disk."""
+        if self._conn is None and not self.path.exists():
+            return {"path": str(self.path), "entries": 0, "bytes": 0, "fileBytes": 0, "namespaces": {}}
         now = self.clock()
         rows = await self._run(
             lambda db: db.execute(

@@ -64,15 +64,21 @@ def clear_command(state: CliState, namespace: str | None) -> None:
 
 
 async def _stats(backend: CacheBackend) -> dict[str, Any]:
-    async with opened(backend):
-        if isinstance(backend, SupportsStats):
-            return await backend.stats()
+    if not isinstance(backend, SupportsStats):
         raise click.ClickException(f"{type(backend).__name__} cannot report statistics")
+    try:
+        async with opened(backend):
+            return await backend.stats()
+    except Exception as exc:
+        raise click.ClickException(f"the cache backend failed: {type(exc).__name__}: {exc}") from exc
 
 
 async def _clear(backend: CacheBackend, prefix: str) -> int:
-    async with opened(backend):
-        return await backend.clear(prefix)
+    try:
+        async with opened(backend):
+            return await backend.clear(prefix)
+    except Exception as exc:
+        raise click.ClickException(f"the cache backend failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _size(n: float) -> str:
