@@ -11,6 +11,7 @@ import click
 
 from moltbot.app import App
 from moltbot.config import Paths, Settings, load_settings, read_raw, resolve_paths
+from moltbot.daemon.envfile import environment_with_secrets
 from moltbot.plugins import Plugins, load_plugins
 
 
@@ -29,8 +30,12 @@ class CliState:
             env["MOLTBOT_STATE_DIR"] = str(params["state_dir"])
         if params.get("config_path"):
             env["MOLTBOT_CONFIG_PATH"] = str(params["config_path"])
+        paths = resolve_paths(env)
+        # Secrets onboarding stored in <state>/gateway.env resolve ${NAME} references in the
+        # config for every command, as they do for the service; the real environment wins.
+        env = environment_with_secrets(paths.state_dir, env)
         return cls(
-            paths=resolve_paths(env),
+            paths=paths,
             strict_plugins=bool(params.get("strict_plugins")),
             no_plugins=bool(params.get("no_plugins")),
             debug=bool(params.get("debug")),
