@@ -37,6 +37,6 @@ def export_cmd(state: CliState, output: Path | None) -> None:
         effective_config=ctx.effective,
         plugin_records=[r.to_json() for r in state.plugins.records()],
         log_dir=ctx.state_dir / "logs",
-        env=dict(state.env),
+        env=dict(ctx.env),
     )
     click.echo(f"wrote {output} ({len(names)} files); secrets are redacted, but review it before sharing")

@@ -228,8 +228,20 @@ class CacheConfig(StrictModel):
 
 class BackupConfig(StrictModel):
     dir: str | None = None
+    """Where archives go; default ``<state dir>/backups`` (excluded from the archives)."""
     retention_days: int = Field(30, ge=1)
+    """``moltbot backup prune`` and scheduled backups delete archives older than this."""
     schedule: str | None = None
+    """Cron expression (local time) for backups inside the gateway, e.g. ``"0 3 * * *"``."""
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        from croniter import croniter
+
+        if value is not None and not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a cron expression; write it like '0 3 * * *' (03:00 daily)")
+        return value
 
 
 class PluginsConfig(StrictModel):

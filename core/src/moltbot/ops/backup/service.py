@@ -1,6 +1,7 @@
 """Scheduled backups inside the gateway: ``backup.schedule`` (cron, local time) then a prune by
 ``backup.retentionDays``. A failed run is logged and kept in ``status()``; the next scheduled
-run retries (a backup problem never stops the gateway)."""
+run retries (a backup problem never stops the gateway). Slots missed while a backup was
+still running are skipped."""
 
 from __future__ import annotations
 
@@ -48,9 +49,12 @@ class BackupService(Service):
         task_status.started()
         if not self.settings.schedule:
             await trio.sleep_forever()
-        times = croniter(self.settings.schedule, self.now())
+        last = self.now()
         while True:
-            self.next_run = times.get_next(datetime)
+            # From the later of now and the last slot: slots missed during a long backup are
+            # skipped, not run back to back.
+            self.next_run = croniter(self.settings.schedule, max(last, self.now())).get_next(datetime)
+            last = self.next_run
             await trio.sleep(max(0.0, (self.next_run - self.now()).total_seconds()))
             try:
                 path = await trio.to_thread.run_sync(self.backup_once)
