@@ -43,6 +43,9 @@ async def test_cpu_and_disk_limits_refuse_new_resources():
     probe = FixedProbe(cpu_usage=0.97)
     resources = ResourceManager(performance(), probe=probe)
     assert "CPU usage is 97%" in await refused(resources, "exec")
+    assert "CPU usage is 97%" in await refused(resources, "browser")
+    async with resources.acquire("agent", holder="session:x", wait=False):
+        pass  # agent runs wait on the model, not the CPU
     probe.cpu_usage, probe.disk_usage = 0.2, 0.93
     assert "disk is 93% full" in await refused(resources, "exec")
 
@@ -63,7 +66,7 @@ async def test_waiting_caller_is_admitted_once_the_system_recovers(autojump_cloc
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(recover)
-        async with resources.acquire("agent", holder="session:x", timeout=10):
+        async with resources.acquire("exec", holder="tool:exec", timeout=10):
             assert trio.current_time() == pytest.approx(3)  # the first re-check after recovery
 
 

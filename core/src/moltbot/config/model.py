@@ -178,7 +178,8 @@ class ResourcesPerformance(StrictModel):
     check_interval: int = Field(5000, ge=100)
     """Milliseconds between memory-pressure checks (GC, cache shedding)."""
     cpu_limit: float = Field(0.95, gt=0, le=1)
-    """System CPU usage (0-1) above which new resources are refused; 1 disables the check."""
+    """System CPU usage (0-1, over >= 5 s) above which new exec processes and browsers are
+    refused; 1 disables the check. Agent runs are not held back by CPU."""
     disk_limit: float = Field(0.95, gt=0, le=1)
     """Usage (0-1) of the state dir's volume above which new resources are refused."""
 

@@ -4,8 +4,9 @@ A caller takes a slot with ``async with manager.acquire("agent", holder="session
 chooses to wait (optionally up to ``timeout`` seconds) or to fail fast with :class:`BusyError`.
 Slots are trio semaphores (FIFO-fair) and are released on every exit, cancellation included.
 Before a slot is handed out the machine itself is checked through a :class:`SystemProbe`:
-available memory against the kind's requirement, CPU and disk usage, and, for agent runs,
-this process's RSS against ``performance.agents.memoryLimit``.
+available memory against the kind's requirement, disk usage, CPU usage for exec processes and
+browsers (agent runs mostly wait on the model provider, so a busy CPU does not stop them), and,
+for agent runs, this process's RSS against ``performance.agents.memoryLimit``.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ class ResourceManager(Service):
                 f"only {snap.memory_available / MB:.0f} MB of memory is available and one of the "
                 f"{pool.label} needs {pool.requirement} MB ({pool.requirement_setting})"
             )
-        if snap.cpu_usage > limits.cpu_limit:
+        if pool.kind != "agent" and snap.cpu_usage > limits.cpu_limit:
             return (
                 f"CPU usage is {snap.cpu_usage:.0%}, above performance.resources.cpuLimit "
                 f"({limits.cpu_limit:.0%}); not starting more {pool.label}"

@@ -15,8 +15,8 @@ from pathlib import Path
 import psutil
 
 MB = 1024 * 1024
-CPU_WINDOW = 1.0
-"""Seconds a CPU reading covers at least; shorter windows are too noisy to refuse work on."""
+CPU_WINDOW = 5.0
+"""Seconds a CPU reading covers at least; shorter windows are too spiky to refuse work on."""
 
 
 @dataclass(frozen=True)
