@@ -140,6 +140,14 @@ class GatewayPerformance(StrictModel):
     connection_timeout: int = Field(15000, ge=100)
     request_timeout: int = Field(30000, ge=100)
     rate_limiting: RateLimitingConfig = RateLimitingConfig()
+    max_payload: int = Field(25 * 1024 * 1024, ge=65536)
+    """Largest WebSocket frame accepted after the handshake (bytes, OpenClaw's policy name)."""
+    max_buffered_bytes: int = Field(8 * 1024 * 1024, ge=65536)
+    """Bytes queued for one client before it is closed as a slow consumer."""
+    tick_interval: int = Field(30000, ge=100)
+    """How often connected clients get a ``tick`` event (ms)."""
+    shutdown_timeout: int = Field(10000, ge=0)
+    """How long a graceful shutdown waits for in-flight requests (ms)."""
 
 
 class AgentsPerformance(StrictModel):
