@@ -57,18 +57,22 @@ async def grow(store: SessionStore, size: int) -> Session:
 
 
 async def measure(appends: int, root: Path) -> list[dict[str, float]]:
-    """Appends round-robin across the three sessions, so disk noise hits every size alike."""
+    """Appends round-robin across the three sessions, so disk noise hits every size alike;
+    then the rewrite baseline, round-robin too."""
     store = SessionStore(root / "sessions", cache_size=len(SIZES))
     await store.open()
     sessions = [await grow(store, size) for size in SIZES]
     snapshots = [list(s.entries) for s in sessions]
     append_ms: list[list[float]] = [[] for _ in SIZES]
     rewrite_ms: list[list[float]] = [[] for _ in SIZES]
+    os.sync()  # start from a clean page cache: no earlier writes queued behind our fsyncs
     for n in range(appends):
         for i, session in enumerate(sessions):
             began = time.perf_counter()
             await session.append(entry(SIZES[i] + n))
             append_ms[i].append((time.perf_counter() - began) * 1000)
+    # the baseline runs afterwards: its unsynced megabytes would otherwise slow our fsyncs
+    for _ in range(appends):
         for i, session in enumerate(sessions):
             began = time.perf_counter()
             rewrite_whole_file(root / f"rewrite-{i}.jsonl", session.header, snapshots[i])

@@ -134,3 +134,27 @@ async def test_foreign_files_are_ignored(tmp_path):
     )
     store = await open_store(tmp_path / "s")
     assert [m.key for m in store.list()] == [KEY]
+
+
+async def test_delete_hides_every_transcript_of_the_key_but_keeps_the_files(tmp_path):
+    store = await populate(tmp_path / "s", (KEY, "agent:main:main"), turns=1)
+    await store.reset(KEY)
+    assert await store.delete(KEY) is True
+    assert await store.delete(KEY) is False
+    assert [m.key for m in store.list()] == ["agent:main:main"]
+    assert len(list((tmp_path / "s").glob("*.jsonl.deleted"))) == 2
+    reopened = await open_store(tmp_path / "s")
+    assert [m.key for m in reopened.list()] == ["agent:main:main"]
+    assert json.loads((tmp_path / "s" / INDEX_FILE).read_text())["sessions"].keys() == {"agent:main:main"}
+    fresh = await reopened.session(KEY)  # the key can start over
+    assert fresh.context().entries == []
+
+
+async def test_a_transcript_removed_behind_the_stores_back_starts_a_new_session(tmp_path):
+    await populate(tmp_path / "s", turns=1)
+    store = await open_store(tmp_path / "s")  # nothing loaded yet: the next access reads the file
+    old_id = store.meta(KEY).session_id
+    (tmp_path / "s" / f"{old_id}.jsonl").unlink()
+    assert await store.get(KEY) is None
+    session = await store.session(KEY)
+    assert session.id != old_id and store.meta(KEY).session_id == session.id

@@ -50,6 +50,8 @@ class Session:
         self.entries: list[Entry] = []
         self.meta = SessionMeta.from_header(header)
         self.size = 0
+        self._compaction: int | None = None
+        """Index in ``entries`` of the latest compaction entry."""
         self.torn_bytes = 0
         """Bytes of torn lines set aside while this object read the file."""
         self._clock = clock
@@ -90,6 +92,7 @@ class Session:
             self.entries.clear()
             self.meta = SessionMeta.from_header(self.header)
             self.size = 0
+            self._compaction = None
         chunk = transcript.read_from(self.path, self.size)
         if self.size == 0:
             chunk.entries = [e for e in chunk.entries if e.get("type") != "session"]
@@ -97,9 +100,14 @@ class Session:
             transcript.set_aside(self.path, chunk)
             self.torn_bytes += len(chunk.torn)
         for entry in chunk.entries:
-            self.entries.append(entry)
-            self.meta.apply(entry)
+            self._add(entry)
         self.size = self.meta.bytes = chunk.end
+
+    def _add(self, entry: Entry) -> None:
+        if entry.get("type") == "compaction":
+            self._compaction = len(self.entries)
+        self.entries.append(entry)
+        self.meta.apply(entry)
 
     def _write(self, entries: list[Entry]) -> list[Entry]:
         with locked_append_fd(self.path) as fd:
@@ -112,8 +120,7 @@ class Session:
                 parent = stamped[-1]["id"]
             self.size = transcript.write_all(fd, b"".join(map(transcript.encode, stamped)))
         for entry in stamped:
-            self.entries.append(entry)
-            self.meta.apply(entry)
+            self._add(entry)
         self.meta.bytes = self.size
         return stamped
 
@@ -133,14 +140,12 @@ class Session:
         """The model's view: after the latest compaction, its summary plus the entries from its
         ``firstKeptEntryId`` on; without one, every message and tool result."""
         start, summary = 0, None
-        for index in range(len(self.entries) - 1, -1, -1):
-            entry = self.entries[index]
-            if entry.get("type") == "compaction":
-                summary, start = entry.get("summary") or "", index + 1
-                kept = entry.get("firstKeptEntryId")
-                for earlier in range(index):
-                    if self.entries[earlier].get("id") == kept:
-                        start = earlier
-                        break
-                break
+        if self._compaction is not None:
+            compaction = self.entries[self._compaction]
+            summary, start = compaction.get("summary") or "", self._compaction + 1
+            kept = compaction.get("firstKeptEntryId")
+            for earlier in range(self._compaction - 1, -1, -1):  # the kept part is recent
+                if self.entries[earlier].get("id") == kept:
+                    start = earlier
+                    break
         return ContextView(summary, [e for e in self.entries[start:] if e.get("type") in CONTEXT_TYPES])

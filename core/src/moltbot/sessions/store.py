@@ -9,21 +9,32 @@ the transcripts on open.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import trio
+from loguru import logger
 
 from moltbot.config.model import SessionConfig, Settings
 from moltbot.interfaces.channel import InboundMessage
 from moltbot.sessions import entries as E
-from moltbot.sessions.index import INDEX_FILE, discover, load_index, transcript_path, write_index
+from moltbot.sessions.index import (
+    INDEX_FILE,
+    discover,
+    load_index,
+    read_headers,
+    transcript_path,
+    write_index,
+)
 from moltbot.sessions.keys import parse_key
 from moltbot.sessions.locking import pid_lock
 from moltbot.sessions.meta import SessionMeta
 from moltbot.sessions.reset import expiry_reason, policy_for
 from moltbot.sessions.session import Clock, Session, local_now
+
+DELETED_SUFFIX = ".deleted"
 
 
 def sessions_dir(state_dir: Path, agent_id: str) -> Path:
@@ -61,6 +72,7 @@ class SessionStore:
         self._cache: OrderedDict[str, Session] = OrderedDict()
         self._structure = trio.Lock()
         self._dirty = False
+        self._deleted: set[str] = set()
 
     @classmethod
     def for_agent(cls, state_dir: Path, settings: Settings, agent_id: str = "main") -> SessionStore:
@@ -110,7 +122,14 @@ class SessionStore:
         if row is None:
             return None
         path = transcript_path(self.directory, row.session_id)
-        session = await trio.to_thread.run_sync(lambda: Session.load(path, clock=self.clock))
+        try:
+            session = await trio.to_thread.run_sync(lambda: Session.load(path, clock=self.clock))
+        except (FileNotFoundError, ValueError) as exc:  # removed or replaced behind our back
+            logger.warning("session {} of {} is unreadable ({}); forgetting it", row.session_id, key, exc)
+            if self._rows.get(key) is row:
+                del self._rows[key]
+                self._dirty = True
+            return None
         return self._remember(session)
 
     async def session(self, key: str, *, origin: dict[str, str] | None = None) -> Session:
@@ -125,7 +144,9 @@ class SessionStore:
             if reason is not None:
                 return await self._reset_locked(key, reason)
         session = await self.get(key)
-        assert session is not None
+        if session is None:  # its transcript vanished since the index was read
+            async with self._structure:
+                return await self._create(key, origin, previous=None)
         return session
 
     async def reset(self, key: str, reason: str = "manual") -> Session:
@@ -145,6 +166,25 @@ class SessionStore:
             await old_session.append(E.reset_marker(reason, new.id))
         return new
 
+    async def delete(self, key: str) -> bool:
+        """Forget ``key``: its transcripts (current and earlier) are renamed to
+        ``<id>.jsonl.deleted``, out of every listing but still on disk. False if unknown."""
+        async with self._structure:
+            if self._rows.pop(key, None) is None:
+                return False
+            self._cache.pop(key, None)
+            self._deleted.add(key)
+            await trio.to_thread.run_sync(self._delete_files, key)
+            self._dirty = True
+            await self.flush()
+            return True
+
+    def _delete_files(self, key: str) -> None:
+        for session_id, header in read_headers(self.directory).items():
+            if header["key"] == key:
+                path = transcript_path(self.directory, session_id)
+                os.replace(path, path.with_name(path.name + DELETED_SUFFIX))
+
     async def _create(self, key: str, origin: dict[str, str] | None, *, previous: str | None) -> Session:
         session_id = E.new_session_id()
         header = E.header(
@@ -157,6 +197,7 @@ class SessionStore:
         )
         path = transcript_path(self.directory, session_id)
         session = await trio.to_thread.run_sync(lambda: Session.create(path, header, clock=self.clock))
+        self._deleted.discard(key)
         self._rows[key] = session.meta
         self._remember(session)
         self._dirty = True
@@ -188,5 +229,7 @@ class SessionStore:
     def _write_rows(self, rows: dict[str, dict[str, Any]]) -> None:
         """Write ``rows``, keeping keys that another process added meanwhile (under the lock)."""
         with pid_lock(self.index_path.with_name(INDEX_FILE + ".lock")):
-            theirs = {k: m.to_json() for k, m in load_index(self.index_path).items()}
+            theirs = {
+                k: m.to_json() for k, m in load_index(self.index_path).items() if k not in self._deleted
+            }
             write_index(self.index_path, {**theirs, **rows})
