@@ -127,8 +127,9 @@ class Session:
     async def append(self, *entries: Entry) -> list[Entry]:
         """Durably append ``entries`` (built with :mod:`moltbot.sessions.entries`) as one write.
 
-        Fills in ``id``, ``parentId`` and ``timestamp``; returns the stored entries. Several
-        entries in one call (an assistant message and its usage) land together or not at all.
+        Fills in ``id``, ``parentId`` and ``timestamp``; returns the stored entries once they
+        are fsynced. Several entries in one call (an assistant message and its usage) go out in
+        one ``write()``, so one fsync covers them; a crash can still tear the last of them.
         """
         async with self._lock:
             stored = await trio.to_thread.run_sync(self._write, list(entries))
