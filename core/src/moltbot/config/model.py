@@ -42,6 +42,45 @@ class AgentConfig(StrictModel):
     """``provider/model`` (e.g. ``anthropic/claude-3-5-sonnet-20241022``) or an alias, or
     ``{primary, fallbacks}``; see :mod:`moltbot.models.config`."""
     workspace: str = "~/clawd"
+    max_steps: int = Field(24, ge=1, le=500)
+    """Model calls one run may make (each tool round is one) before it stops with a notice."""
+    timeout: int = Field(600000, ge=1000)
+    """Milliseconds a run may take in total; then it ends with an error."""
+    bootstrap_max_chars: int = Field(4000, ge=200)
+    """Each workspace bootstrap file (AGENTS.md, SOUL.md, ...) is cut to this many characters."""
+    context_tokens: int = Field(128000, ge=1000)
+    """The context window assumed when ``models.providers.*.models.*.contextWindow`` is unset."""
+    compaction_threshold: float = Field(0.8, gt=0.1, le=1.0)
+    """Compact the session when its context reaches this share of the window."""
+    keep_recent_tokens: int = Field(8000, ge=0)
+    """Tokens of recent conversation kept verbatim when compacting."""
+
+
+class QueueConfig(StrictModel):
+    """``messages.queue``: what a message does when its session is already running a turn."""
+
+    mode: Literal["steer", "followup", "collect", "interrupt"] = "steer"
+    """``steer`` joins the running turn at its next step, ``followup`` runs after it,
+    ``collect`` runs all waiting messages after it as one turn, ``interrupt`` aborts it."""
+    cap: int = Field(20, ge=1)
+    """Messages waiting per session; the oldest is dropped (and answered as aborted) beyond it."""
+
+
+class MessagesConfig(StrictModel):
+    queue: QueueConfig = QueueConfig()
+
+
+class HttpEndpointConfig(StrictModel):
+    enabled: bool = False
+
+
+class HttpEndpointsConfig(StrictModel):
+    chat_completions: HttpEndpointConfig = HttpEndpointConfig()
+    """``POST /v1/chat/completions`` and ``GET /v1/models`` (an OpenAI-compatible agent API)."""
+
+
+class GatewayHttpConfig(StrictModel):
+    endpoints: HttpEndpointsConfig = HttpEndpointsConfig()
 
 
 class AuthConfig(StrictModel):
@@ -77,6 +116,8 @@ class GatewayConfig(StrictModel):
     ssl: SslConfig = SslConfig()
     trusted_proxies: list[str] = Field(default_factory=list)
     """Proxy addresses whose ``X-Forwarded-For`` is believed; nobody else's is."""
+    http: GatewayHttpConfig = GatewayHttpConfig()
+    """Optional HTTP APIs on the gateway port (off by default)."""
 
 
 class ChannelConfig(StrictModel):
@@ -357,6 +398,7 @@ class Settings(StrictModel):
     channels: dict[str, Any] = Field(default_factory=dict)
     agents: AgentsConfig = AgentsConfig()
     session: SessionConfig = SessionConfig()
+    messages: MessagesConfig = MessagesConfig()
     logging: LoggingConfig = LoggingConfig()
     performance: PerformanceConfig = PerformanceConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
