@@ -17,8 +17,6 @@ from moltbot.ops.context import OpsContext
 from moltbot.plugins import Plugins
 from moltbot.testing import make_plugins
 
-pytest_plugins = ["moltbot.testing.fixtures"]
-
 
 @pytest.fixture
 def write_cfg(moltbot_home: Path) -> Callable[[dict[str, Any]], Path]:

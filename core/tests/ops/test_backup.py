@@ -300,3 +300,16 @@ def test_cli_verify_rejects_hostile(tmp_path, run_cli):
     archive = _hostile(tmp_path / "bad.tar.gz", HOSTILE["traversal"][0])
     result = run_cli("backup", "verify", str(archive), "--json")
     assert result.exit_code == 1 and json.loads(result.output)["ok"] is False
+
+
+def test_partial_last_line_is_left_out_and_recorded(world: Sources, tmp_path: Path):
+    transcript = world.state / "agents" / "main" / "sessions" / "a.jsonl"
+    transcript.write_bytes(b'{"n": 1}\n{"n": 2}\n{"n": 3, "half')
+    archive = create_backup(world, tmp_path / "out")
+    manifest = verify(archive)
+    assert manifest["truncatedJsonl"] == ["state/agents/main/sessions/a.jsonl"]
+    target = tmp_path / "r"
+    restore(archive, RestorePlan(state=target / "state", config=target / "c", workspace=target / "w"))
+    assert (
+        target / "state" / "agents" / "main" / "sessions" / "a.jsonl"
+    ).read_bytes() == b'{"n": 1}\n{"n": 2}\n'
