@@ -3,7 +3,7 @@ summarizer runs without holding any lock."""
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moltbot.sessions import choose_cut, compact, safe_cut_points
@@ -31,6 +31,7 @@ def orphaned(entries: list[dict], cut: int) -> bool:
     return any(e["type"] == "toolResult" and e["toolCallId"] in cut_calls for e in entries[cut:])
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(0, 3), min_size=1, max_size=12), st.integers(0, 600))
 def test_cut_never_separates_a_tool_result_from_its_call(tools_per_turn, keep):
     entries = [e for n, tools in enumerate(tools_per_turn) for e in turn(n, tools)]

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moltbot import InboundMessage
@@ -97,6 +97,7 @@ def test_derive_refuses_bad_channel_and_empty_sender():
         derive_key(msg(sender=""), SessionConfig())
 
 
+@settings(deadline=None)
 @given(st.text(min_size=1, max_size=60))
 def test_any_sender_id_gives_a_valid_key_that_decodes_back(sender):
     key = derive_key(msg(sender=sender), SessionConfig())

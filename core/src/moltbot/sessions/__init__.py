@@ -8,7 +8,7 @@ from moltbot.sessions.compaction import Summarizer, choose_cut, compact, safe_cu
 from moltbot.sessions.keys import InvalidSessionKey, ParsedKey, derive_key, main_key, parse_key
 from moltbot.sessions.meta import SessionMeta
 from moltbot.sessions.session import ContextView, Session, local_now
-from moltbot.sessions.store import SessionStore, origin_of, sessions_dir
+from moltbot.sessions.store import SessionStore, sessions_dir
 
 __all__ = [
     "ContextView",
@@ -24,7 +24,6 @@ __all__ = [
     "entries",
     "local_now",
     "main_key",
-    "origin_of",
     "parse_key",
     "safe_cut_points",
     "sessions_dir",

@@ -18,7 +18,6 @@ import trio
 from loguru import logger
 
 from moltbot.config.model import SessionConfig, Settings
-from moltbot.interfaces.channel import InboundMessage
 from moltbot.sessions import entries as E
 from moltbot.sessions.index import (
     INDEX_FILE,
@@ -39,16 +38,6 @@ DELETED_SUFFIX = ".deleted"
 
 def sessions_dir(state_dir: Path, agent_id: str) -> Path:
     return state_dir / "agents" / agent_id / "sessions"
-
-
-def origin_of(message: InboundMessage) -> dict[str, str]:
-    """Where a session's first message came from, recorded in its header."""
-    return {
-        "channel": message.channel,
-        "account": message.account,
-        "chatType": message.chat_type,
-        "chatId": message.chat_id,
-    }
 
 
 class SessionStore:
