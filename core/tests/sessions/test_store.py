@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import trio
 
 from moltbot.sessions import entries as E
 from moltbot.sessions.index import INDEX_FILE
@@ -158,3 +159,26 @@ async def test_a_transcript_removed_behind_the_stores_back_starts_a_new_session(
     assert await store.get(KEY) is None
     session = await store.session(KEY)
     assert session.id != old_id and store.meta(KEY).session_id == session.id
+
+
+async def test_index_writes_of_two_stores_keep_each_others_keys(tmp_path):
+    a = await open_store(tmp_path / "s")
+    b = await open_store(tmp_path / "s")  # e.g. another process, opened before a's new key
+    await a.session(KEY)
+    await b.session("agent:main:main")
+    rows = json.loads((tmp_path / "s" / INDEX_FILE).read_text())["sessions"]
+    assert rows.keys() == {KEY, "agent:main:main"}
+
+
+async def test_concurrent_first_messages_of_a_key_share_one_session(tmp_path):
+    store = await open_store(tmp_path / "s")
+    got = []
+
+    async def first_message():
+        got.append((await store.session(KEY)).id)
+
+    async with trio.open_nursery() as nursery:
+        for _ in range(5):
+            nursery.start_soon(first_message)
+    assert len(set(got)) == 1
+    assert len(list((tmp_path / "s").glob("*.jsonl"))) == 1
