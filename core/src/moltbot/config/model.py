@@ -120,12 +120,24 @@ class GatewayConfig(StrictModel):
     """Optional HTTP APIs on the gateway port (off by default)."""
 
 
+class ChannelGroupConfig(StrictModel):
+    """One allowed group (or ``"*"`` for every group) of a channel."""
+
+    require_mention: bool = True
+    """Only messages that mention the bot (or reply to it) reach the agent."""
+
+
 class ChannelConfig(StrictModel):
     """Settings every channel has. Channel plugins subclass this for their own keys."""
 
     enabled: bool = True
     dm_policy: Literal["pairing", "allowlist", "open", "disabled"] = "pairing"
     allow_from: list[str] = Field(default_factory=list)
+    group_policy: Literal["allowlist", "open", "disabled"] = "allowlist"
+    """``allowlist``: only groups listed in ``groups`` (``"*"`` = any); ``open``: any group."""
+    groups: dict[str, ChannelGroupConfig] = Field(default_factory=dict)
+    group_allow_from: list[str] = Field(default_factory=list)
+    """Senders allowed in groups (empty: anyone in an allowed group); DM approvals never count."""
 
 
 class SandboxConfig(StrictModel):

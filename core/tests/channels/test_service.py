@@ -1,0 +1,101 @@
+"""The channels service end to end with an in-memory channel and the echo agent."""
+
+from pathlib import Path
+
+import trio
+from click.testing import CliRunner
+
+from moltbot.cli import cli
+from moltbot.interfaces.channel import Origin, OutboundMessage
+
+from .helpers import eventually, running
+
+
+def pairing(state: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--no-plugins", "--state-dir", str(state), "pairing", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_unknown_sender_pairs_then_reaches_the_agent(moltbot_home: Path) -> None:
+    async with running(moltbot_home) as r:
+        await r.memory.deliver("hello?", sender="alice")
+        await eventually(lambda: len(r.memory.sent) == 1, "the pairing reply")
+        reply = r.memory.sent[0]
+        assert reply.target == "alice" and "Pairing code: " in reply.text
+        code = reply.text.split("Pairing code: ")[1][:8]
+        await r.memory.deliver("hello again?", sender="alice")
+        await trio.sleep(0.05)
+        assert len(r.memory.sent) == 1 and r.agent.calls == []  # one reply, never the agent
+        assert code in pairing(moltbot_home, "list", "memory")
+        assert "approved alice" in pairing(moltbot_home, "approve", "memory", code.lower())
+        await r.memory.deliver("now?", sender="alice", message_id="m-now")
+        await eventually(lambda: len(r.memory.sent) == 2, "the agent's reply")
+        answer = r.memory.sent[1]
+        assert answer.text == "echo: now?" and answer.reply_to == "m-now"
+        call = r.agent.calls[0]
+        assert call.session_key == "agent:main:memory:dm:alice"
+        assert call.idempotency_key == "memory:m-now"
+        assert call.origin == Origin(channel="memory", chat_id="alice", sender="alice", message_id="m-now")
+
+
+async def test_redelivered_messages_run_once_even_after_restart(moltbot_home: Path) -> None:
+    config = {"memory": {"dmPolicy": "open", "allowFrom": ["*"]}}
+    async with running(moltbot_home, config) as r:
+        for _ in range(3):
+            await r.memory.deliver("once", sender="bob", message_id="dup-1")
+        await eventually(lambda: len(r.memory.sent) == 1, "one reply")
+        await trio.sleep(0.05)
+        assert len(r.agent.calls) == 1
+    async with running(moltbot_home, config) as r:
+        await r.memory.deliver("once", sender="bob", message_id="dup-1")
+        await r.memory.deliver("new", sender="bob", message_id="dup-2")
+        await eventually(lambda: len(r.memory.sent) == 1, "the reply to the new message")
+        assert [c.text for c in r.agent.calls] == ["new"]
+
+
+async def test_typing_runs_until_the_reply(moltbot_home: Path) -> None:
+    config = {"memory": {"dmPolicy": "allowlist", "allowFrom": ["carol"]}}
+    async with running(moltbot_home, config, typing_interval=0.02) as r:
+        r.agent.delay = 0.2
+        await r.memory.deliver("think", sender="carol")
+        await eventually(lambda: len(r.memory.sent) == 1, "the reply")
+        typed = len(r.memory.typing_in)
+        assert typed >= 3 and set(r.memory.typing_in) == {"carol"}
+        await trio.sleep(0.1)
+        assert len(r.memory.typing_in) == typed
+
+
+async def test_long_replies_are_chunked_once(moltbot_home: Path) -> None:
+    async with running(moltbot_home) as r:
+        origin = Origin(channel="memory", chat_id="dave", sender="dave", message_id="m1")
+        text = "```\n" + "\n".join(f"line {i}" for i in range(1200)) + "\n```"
+        await r.service.deliver(origin, text)
+        await r.service.deliver(origin, text)  # a retried delivery sends nothing new
+        sent = r.memory.sent
+        assert len(sent) == 3 and all(len(m.text) <= 4000 for m in sent)
+        assert [m.reply_to for m in sent] == ["m1", None, None]
+        assert len({m.idempotency_key for m in sent}) == 3
+        assert all(m.text.startswith("```") and m.text.endswith("```") for m in sent)
+
+
+async def test_a_failed_send_is_retried_with_the_same_key(moltbot_home: Path) -> None:
+    async with running(moltbot_home, send_retry_delay=0.01) as r:
+        failures = [ConnectionError("reset")]
+        real_send = r.memory.send
+
+        async def flaky_send(message: OutboundMessage) -> str:
+            if failures:
+                raise failures.pop()
+            return await real_send(message)
+
+        r.memory.send = flaky_send  # type: ignore[method-assign]
+        keys = await r.service.send_text("memory", "erin", "hi", idempotency_key="k1")
+        assert len(keys) == 1 and [m.idempotency_key for m in r.memory.sent] == ["memory:send:k1:0"]
+
+
+async def test_status_lists_channels(moltbot_home: Path) -> None:
+    async with running(moltbot_home, {"memory": {}}) as r:
+        await eventually(lambda: r.service.status()["channels"]["memory"]["state"] == "running", "running")
+        status = r.service.status()
+        assert status["ok"] and status["channels"]["webchat"]["builtin"]
