@@ -156,3 +156,10 @@ def test_state_dir_resolution(tmp_path):
         {"MOLTBOT_STATE_DIR": str(tmp_path / "s"), "MOLTBOT_CONFIG_PATH": str(tmp_path / "c.json")}, home
     )
     assert custom.state_dir == tmp_path / "s" and custom.config_path == tmp_path / "c.json"
+
+
+def test_atomic_write_creates_every_missing_directory_private(tmp_path):
+    path = tmp_path / "state" / "agents" / "main" / "x.json"
+    atomic_write(path, b"{}")
+    for directory in (tmp_path / "state", tmp_path / "state" / "agents", path.parent):
+        assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700

@@ -15,13 +15,25 @@ from typing import Any
 _PART_RE = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents as 0700 (``mkdir(parents=True, mode=...)`` only
+    applies the mode to the last directory; state must not be readable by other users)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+
+
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, keep_backup: bool = True) -> None:
     """Write ``data`` so that a crash at any point leaves either the old or the new file.
 
     Temp file in the same directory, fsync, the previous file kept as ``<name>.bak``, rename,
     fsync of the directory. The directory is created 0700 when missing.
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+from moltbot.config.store import ensure_private_dir
 from moltbot.errors import BusyError
 
 LOCK_TIMEOUT = 10.0
@@ -65,7 +66,7 @@ def locked_append_fd(path: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[i
 @contextlib.contextmanager
 def pid_lock(lock_file: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """An exclusive lock on ``lock_file`` that records the holder's pid while held."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_private_dir(lock_file.parent)
     fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         _wait_for(fd, str(lock_file.with_suffix("").name), timeout, lock_file)

@@ -18,6 +18,7 @@ import trio
 from loguru import logger
 
 from moltbot.config.model import SessionConfig, Settings
+from moltbot.config.store import ensure_private_dir
 from moltbot.sessions import entries as E
 from moltbot.sessions.index import (
     INDEX_FILE,
@@ -81,7 +82,7 @@ class SessionStore:
         self._rows = await trio.to_thread.run_sync(self._open_sync)
 
     def _open_sync(self) -> dict[str, SessionMeta]:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_private_dir(self.directory)
         with pid_lock(self.index_path.with_name(INDEX_FILE + ".lock")):
             rows = load_index(self.index_path, repair=True)
             current = discover(self.directory, rows, lambda p, _h: Session.load(p, clock=self.clock).meta)
