@@ -18,8 +18,6 @@ from moltbot.sessions.service import SessionService
 from moltbot.testing.fake_anthropic import FakeAnthropic
 from moltbot.testing.fake_openai import FakeOpenAI
 
-pytest_plugins = ["moltbot.testing.fixtures"]
-
 KEY = "agent:main:main"
 
 

@@ -36,7 +36,9 @@ async def test_plain_turn_streams_events_and_persists(make_app, fake) -> None:
     body = fake.requests[0].body
     assert body["messages"][0]["role"] == "system"
     assert "AGENTS.md" in body["messages"][0]["content"]
-    assert [t["function"]["name"] for t in body["tools"]] == ["apply_patch", "edit", "read", "write"]
+    names = [t["function"]["name"] for t in body["tools"]]
+    tools = ["apply_patch", "edit", "read", "session_status", "sessions_history", "sessions_list"]
+    assert names == [*tools, "sessions_send", "write"]
 
 
 async def test_tool_loop_reads_a_file_then_answers(make_app, fake, tmp_path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,6 +43,8 @@ class Run:
     """Messages handed to this run while it runs (steer); taken at its next step."""
     extra: list[Run] = field(default_factory=list)
     """Messages collected into this run before it started."""
+    on_finish: Callable[[dict[str, Any]], None] | None = None
+    """Called with the result when the run finishes (HTTP streams end on it)."""
 
     @property
     def finished(self) -> bool:
@@ -53,6 +56,8 @@ class Run:
         self.status = result["status"]
         self.result = result
         self.done.set()
+        if self.on_finish is not None:
+            self.on_finish(result)
 
     def abort(self) -> None:
         self.abort_requested = True

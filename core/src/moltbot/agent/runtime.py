@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,6 +48,8 @@ class AgentRuntime(Service):
         self.runs: OrderedDict[str, Run] = OrderedDict()
         self.lanes: dict[str, Lane] = {}
         self._idempotency: dict[str, str] = {}
+        self.listeners: dict[str, Callable[[str, dict[str, Any]], None]] = {}
+        """Run id -> a callback receiving that run's events (set right after ``submit``)."""
         self._nursery: trio.Nursery | None = None
         self._providers: dict[str, ModelProvider] = {}
         self._providers_key: str | None = None
@@ -73,6 +75,10 @@ class AgentRuntime(Service):
         except OSError as exc:
             logger.warning("cannot prepare the agent workspace {}: {}", workspace, exc)
         self.tools = build_tools(self.app.plugins.tools(), settings, self.app.paths.state_dir)
+        for tool in self.tools.values():
+            bind = getattr(tool, "bind", None)
+            if callable(bind):
+                bind(self)
         self.providers()
         try:
             async with trio.open_nursery() as nursery:
@@ -86,7 +92,7 @@ class AgentRuntime(Service):
                     await _close(provider)
 
     def status(self) -> dict[str, Any]:
-        refs = self._candidates(None)
+        refs = self.model_candidates(None)
         return {
             "ok": True,
             "model": str(refs[0]) if refs else None,
@@ -205,7 +211,7 @@ class AgentRuntime(Service):
         self._providers_settings = settings
         return self._providers
 
-    def _candidates(self, key: str | None) -> list[Any]:
+    def model_candidates(self, key: str | None) -> list[Any]:
         override = self.overrides(key).value(key, "model") if key else None
         try:
             return candidates(self.app.settings, override=override)
@@ -225,7 +231,7 @@ class AgentRuntime(Service):
         return self._bootstrap
 
     def context_window(self, key: str) -> int:
-        refs = self._candidates(key)
+        refs = self.model_candidates(key)
         entry = model_entry(self.app.settings, refs[0]) if refs else None
         return (entry.context_window if entry else None) or self.app.settings.agent.context_tokens
 
@@ -233,7 +239,7 @@ class AgentRuntime(Service):
         store = await self.store(key)
         meta = store.meta(key)
         session = await store.get(key) if meta else None
-        refs = self._candidates(key)
+        refs = self.model_candidates(key)
         lane = self.lanes.get(key)
         last = next((r for r in reversed(self.runs.values()) if r.session_key == key and r.result), None)
         info: dict[str, Any] = {
@@ -289,9 +295,13 @@ class AgentRuntime(Service):
         self.app.metrics.inc("agents.tokens", item.output_tokens, direction="output")
 
     def broadcast(self, event: str, payload: dict[str, Any]) -> None:
+        """To operators holding ``operator.read``, and to a listener of the run (HTTP streams)."""
         gateway = self.app.services.get("gateway")
         if gateway is not None:
             gateway.broadcast(event, payload, scope="operator.read")
+        listener = self.listeners.get(payload.get("runId", ""))
+        if listener is not None:
+            listener(event, payload)
 
     @asynccontextmanager
     async def slot(self, key: str) -> AsyncIterator[None]:

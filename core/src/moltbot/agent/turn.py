@@ -179,4 +179,3 @@ async def summarize_with(
         elif isinstance(event, Usage):
             usage = event
     return text.strip(), usage, ref
-
