@@ -1,0 +1,34 @@
+"""moltbot-whatsapp: registers the ``whatsapp`` channel (WhatsApp Business Cloud API) and its
+webhook route ``/webhooks/whatsapp`` on the gateway's HTTP port."""
+
+from collections.abc import Iterator
+
+import moltbot
+
+WEBHOOK_PATH = "/webhooks/whatsapp"
+
+
+@moltbot.hookimpl
+def moltbot_register_channels() -> Iterator[moltbot.ChannelSpec]:
+    from moltbot_whatsapp.channel import WhatsAppChannel
+    from moltbot_whatsapp.config import WhatsAppConfig
+
+    yield moltbot.ChannelSpec(
+        name="whatsapp",
+        factory=WhatsAppChannel,
+        config=WhatsAppConfig,
+        summary="WhatsApp Business Cloud API (webhooks + Graph API)",
+    )
+
+
+@moltbot.hookimpl
+def moltbot_register_http_routes() -> Iterator[moltbot.RouteSpec]:
+    from moltbot_whatsapp.routes import webhook
+
+    yield moltbot.RouteSpec(
+        path=WEBHOOK_PATH,
+        handler=webhook,
+        methods=("GET", "POST"),
+        auth="none",
+        summary="WhatsApp Cloud API webhook (verify token handshake, X-Hub-Signature-256 checked)",
+    )

@@ -1,0 +1,81 @@
+"""The gateway (for its HTTP port), the channels service with the WhatsApp plugin, the echo
+agent, and the fake Cloud API, all in one trio run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import moltbot_whatsapp
+import trio
+
+from moltbot.app import App
+from moltbot.channels.service import ChannelsService
+from moltbot.channels.supervisor import RestartPolicy
+from moltbot.channels.testing import EchoAgent
+from moltbot.config import load_settings, resolve_paths, write_config
+from moltbot.gateway.server import Gateway
+from moltbot.testing import make_plugins
+
+from .fake_whatsapp import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, FakeWhatsApp
+
+
+def whatsapp_config(fake: FakeWhatsApp, **extra: Any) -> dict[str, Any]:
+    return {
+        "accessToken": ACCESS_TOKEN,
+        "phoneNumberId": PHONE_NUMBER_ID,
+        "appSecret": APP_SECRET,
+        "verifyToken": VERIFY_TOKEN,
+        "graphBaseUrl": fake.base_url,
+        "retryBase": 50,
+        **extra,
+    }
+
+
+@dataclass
+class Stack:
+    app: App
+    service: ChannelsService
+    agent: EchoAgent
+    webhook_url: str
+
+    def state(self) -> str:
+        return self.service.status()["channels"]["whatsapp"]["state"]
+
+
+@asynccontextmanager
+async def stack(state: Path, whatsapp: dict[str, Any], **service: Any) -> AsyncIterator[Stack]:
+    env = {"MOLTBOT_STATE_DIR": str(state)}
+    paths = resolve_paths(env)
+    config = {
+        "gateway": {"auth": {"mode": "token", "token": "gateway-token-0123456789abcdef"}},
+        "channels": {"whatsapp": whatsapp},
+    }
+    write_config(paths.config_path, config)
+    plugins = make_plugins(
+        moltbot_whatsapp.moltbot_register_channels, moltbot_whatsapp.moltbot_register_http_routes
+    )
+    app = App(paths=paths, settings=load_settings(paths.config_path, plugins, env), plugins=plugins)
+    agent = EchoAgent(app)
+    channels = ChannelsService(app, policy=RestartPolicy(initial=0.05, cap=0.2), **service)
+    app.services.update(agent=agent, channels=channels)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(agent.run)
+        await nursery.start(channels.run)
+        gateway = Gateway(app, port=0)
+        app.services["gateway"] = gateway
+        urls = await nursery.start(gateway.run)
+        url = urls[0].replace("ws", "http", 1) + moltbot_whatsapp.WEBHOOK_PATH
+        yield Stack(app, channels, agent, url)
+        nursery.cancel_scope.cancel()
+
+
+async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:
+    with trio.move_on_after(timeout):
+        while not predicate():
+            await trio.sleep(0.01)
+        return
+    raise AssertionError(f"timed out waiting for {what}")

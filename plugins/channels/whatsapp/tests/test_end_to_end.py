@@ -1,0 +1,128 @@
+"""WhatsApp end to end: signed webhooks into the gateway port -> router -> echo agent ->
+Graph API /messages at the fake."""
+
+from pathlib import Path
+
+import trio
+from click.testing import CliRunner
+
+from moltbot.cli import cli
+from moltbot.interfaces.channel import Origin
+
+from .fake_whatsapp import USER, FakeWhatsApp
+from .harness import eventually, stack, whatsapp_config
+
+
+def approve(state: Path, code: str) -> None:
+    args = ["--no-plugins", "--state-dir", str(state), "pairing", "approve", "whatsapp", code]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+
+
+async def test_verification_handshake(moltbot_home: Path, nursery: trio.Nursery) -> None:
+    fake = FakeWhatsApp()
+    await nursery.start(fake.run)
+    async with stack(moltbot_home, whatsapp_config(fake)) as s:
+        await eventually(lambda: s.state() == "running", "running")
+        ok = await fake.verify(s.webhook_url)
+        assert ok.status_code == 200 and ok.text == "1158201444"
+        assert (await fake.verify(s.webhook_url, token="wrong-token-123")).status_code == 403
+
+
+async def test_signatures_are_checked_on_every_delivery(moltbot_home: Path, nursery: trio.Nursery) -> None:
+    fake = FakeWhatsApp()
+    await nursery.start(fake.run)
+    async with stack(moltbot_home, whatsapp_config(fake, dmPolicy="open", allowFrom=["*"])) as s:
+        await eventually(lambda: s.state() == "running", "running")
+        payload = fake.text("sneaky")
+        assert (await fake.deliver(s.webhook_url, payload, signature="")).status_code == 403
+        assert (await fake.deliver(s.webhook_url, payload, secret="not-the-app-secret")).status_code == 403
+        assert (await fake.deliver(s.webhook_url, payload, signature="sha256=" + "0" * 64)).status_code == 403
+        await trio.sleep(0.2)
+        assert s.agent.calls == [] and fake.sent() == []
+        assert (await fake.deliver(s.webhook_url, payload)).status_code == 200
+        await eventually(lambda: len(fake.sent()) == 1, "the reply to the signed delivery")
+
+
+async def test_pair_then_chat_with_receipts_and_one_reply_per_redelivery(
+    moltbot_home: Path, nursery: trio.Nursery
+) -> None:
+    fake = FakeWhatsApp()
+    await nursery.start(fake.run)
+    async with stack(moltbot_home, whatsapp_config(fake), typing_interval=0.05) as s:
+        await eventually(lambda: s.state() == "running", "running")
+        assert (await fake.deliver(s.webhook_url, fake.text("hi there"))).status_code == 200
+        await eventually(lambda: len(fake.sent()) == 1, "the pairing code")
+        pairing = fake.sent()[0]
+        assert pairing["to"] == USER and pairing["type"] == "text"
+        code = pairing["text"]["body"].split("Pairing code: ")[1][:8]
+        assert s.agent.calls == []
+        approve(moltbot_home, code)
+        s.agent.delay = 0.2
+        payload = fake.text("hello *agent*")
+        wamid = payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+        for _ in range(3):  # Meta retries deliveries it thinks failed
+            assert (await fake.deliver(s.webhook_url, payload)).status_code == 200
+        await eventually(lambda: len(fake.sent()) == 2, "the agent's reply")
+        await trio.sleep(0.2)
+        reply = fake.sent()[1]
+        assert reply["text"] == {"preview_url": False, "body": "echo: hello *agent*"}
+        assert reply["context"] == {"message_id": wamid}
+        assert len(fake.sent()) == 2 and len(s.agent.calls) == 1
+        assert s.agent.calls[0].session_key == f"agent:main:whatsapp:dm:{USER}"
+        receipts = fake.receipts()
+        assert receipts and receipts[0] == {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": wamid,
+            "typing_indicator": {"type": "text"},
+        }
+
+
+async def test_media_reactions_and_statuses(moltbot_home: Path, nursery: trio.Nursery) -> None:
+    fake = FakeWhatsApp()
+    await nursery.start(fake.run)
+    async with stack(moltbot_home, whatsapp_config(fake, allowFrom=[f"+{USER}"])) as s:
+        await eventually(lambda: s.state() == "running", "running")
+        image = {"caption": "my cat", "mime_type": "image/jpeg", "sha256": "abc=", "id": "1479537139650973"}
+        await fake.deliver(s.webhook_url, fake.message("image", image))
+        await fake.deliver(s.webhook_url, fake.message("reaction", {"message_id": "wamid.X1", "emoji": "👍"}))
+        await eventually(lambda: len(s.agent.calls) == 2, "two agent runs")
+        assert s.agent.calls[0].text == "my cat\n[image 1479537139650973]"
+        assert s.agent.calls[1].text == "[reaction 👍]"
+        await fake.deliver(
+            s.webhook_url, fake.status("wamid.OUT1", "failed", error=(131047, "Re-engagement message"))
+        )
+        channel = s.service.channels["whatsapp"].channel
+        await eventually(lambda: "wamid.OUT1" in channel.statuses, "the status")  # type: ignore[attr-defined]
+        assert channel.statuses["wamid.OUT1"].errors == ("131047: Re-engagement message",)  # type: ignore[attr-defined]
+
+
+async def test_rate_limits_are_retried_and_long_replies_split(
+    moltbot_home: Path, nursery: trio.Nursery
+) -> None:
+    fake = FakeWhatsApp()
+    await nursery.start(fake.run)
+    async with stack(moltbot_home, whatsapp_config(fake)) as s:
+        await eventually(lambda: s.state() == "running", "running")
+        fake.fail_next(400, 131056, "(#131056) (Business Account, Consumer Account) pair rate limit hit")
+        fake.fail_next(429, 130429, "(#130429) Rate limit hit", headers={"Retry-After": "0"})
+        text = "```\n" + "\n".join(f"row {i:05d}" for i in range(900)) + "\n```"
+        await s.service.deliver(
+            Origin(channel="whatsapp", chat_id=USER, sender=USER, message_id="wamid.IN"), text
+        )
+        bodies = [b["text"]["body"] for b in fake.sent() if "text" in b]
+        assert len(bodies) == 5 and bodies[0] == bodies[1] == bodies[2]  # refused twice, then sent
+        chunks = bodies[2:]
+        assert all(len(b) <= 4096 and b.count("```") == 2 for b in chunks)
+        assert sum(b.count("row ") for b in chunks) == 900
+
+
+async def test_an_invalid_token_stops_the_channel(moltbot_home: Path, nursery: trio.Nursery) -> None:
+    fake = FakeWhatsApp()
+    await nursery.start(fake.run)
+    async with stack(moltbot_home, whatsapp_config(fake, accessToken="EAAG-expired-token-0000")) as s:
+        await eventually(lambda: s.state() == "stopped", "stopped")
+        assert "code 190" in s.service.status()["channels"]["whatsapp"]["lastError"]
+        # the route answers 503 while no channel receives: Meta keeps the delivery for later
+        assert (await fake.deliver(s.webhook_url, fake.text("anyone?"))).status_code == 503
