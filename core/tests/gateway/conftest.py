@@ -18,8 +18,6 @@ from moltbot.gateway.client import ConnectOptions, GatewayClient, connect, conne
 from moltbot.gateway.server import Gateway
 from moltbot.plugins import Plugins, load_plugins
 
-pytest_plugins = ["moltbot.testing.fixtures"]
-
 TOKEN = "test-token-0123456789abcdefghijklmnopqrstuvwxyz"
 
 

@@ -108,7 +108,12 @@ async def test_first_frame_must_be_connect(make_app):
 
 async def test_protocol_mismatch_closes_1002(make_app):
     async with running(make_app()) as gw, raw(gw) as ws:
-        frame = {"type": "req", "id": "x2", "method": "connect", "params": {"minProtocol": 1, "maxProtocol": 2}}
+        frame = {
+            "type": "req",
+            "id": "x2",
+            "method": "connect",
+            "params": {"minProtocol": 1, "maxProtocol": 2},
+        }
         await ws.send_message(json.dumps(frame))
         reply = json.loads(await ws.get_message())
         assert reply["error"]["details"]["code"] == "PROTOCOL_MISMATCH"
@@ -129,9 +134,17 @@ def _device(nonce: str, key: Ed25519PrivateKey, *, tamper: bool = False) -> dict
     device_id = hashlib.sha256(pub).hexdigest()
     signed_at = time.time_ns() // 1_000_000
     scopes = "operator.read"
-    payload = "|".join(["v3", device_id, "cli", "cli", "operator", scopes, str(signed_at), TOKEN, nonce, "linux", ""])
+    payload = "|".join(
+        ["v3", device_id, "cli", "cli", "operator", scopes, str(signed_at), TOKEN, nonce, "linux", ""]
+    )
     signature = key.sign(payload.encode() + (b"x" if tamper else b""))
-    return {"id": device_id, "publicKey": _b64(pub), "signature": _b64(signature), "signedAt": signed_at, "nonce": nonce}
+    return {
+        "id": device_id,
+        "publicKey": _b64(pub),
+        "signature": _b64(signature),
+        "signedAt": signed_at,
+        "nonce": nonce,
+    }
 
 
 @pytest.mark.parametrize("tamper", [False, True])
@@ -149,7 +162,9 @@ async def test_device_proof_is_verified(make_app, tamper):
                 "auth": {"token": TOKEN},
                 "device": _device(nonce, key, tamper=tamper),
             }
-            await ws.send_message(json.dumps({"type": "req", "id": "c", "method": "connect", "params": params}))
+            await ws.send_message(
+                json.dumps({"type": "req", "id": "c", "method": "connect", "params": params})
+            )
             reply = json.loads(await ws.get_message())
         if tamper:
             assert reply["error"]["details"]["code"] == "DEVICE_AUTH_SIGNATURE_INVALID"

@@ -10,12 +10,12 @@ import itertools
 import json
 import ssl
 import uuid
-from urllib.parse import urlsplit
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, wrap_client_stream

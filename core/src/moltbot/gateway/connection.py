@@ -30,6 +30,7 @@ from moltbot.gateway.protocol import (
     encode_ok,
     scope_allows,
 )
+from moltbot.gateway.sockets import abort_connection
 
 if TYPE_CHECKING:
     from moltbot.gateway.server import Gateway
@@ -59,8 +60,20 @@ class ClientSummary:
 
 
 class Connection:
-    def __init__(self, gateway: Gateway, send: Send, receive: Receive, ip: str, origin: str | None) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        send: Send,
+        receive: Receive,
+        ip: str,
+        origin: str | None,
+        *,
+        sockname: tuple[str, int] | None = None,
+        peername: tuple[str, int] | None = None,
+    ) -> None:
         self.gateway = gateway
+        self.sockname = sockname
+        self.peername = peername
         self._asgi_send = send
         self._receive = receive
         self.ip = ip
@@ -104,10 +117,14 @@ class Connection:
         """Ask the session to end; with ``flush`` the queued frames are sent first."""
         if self._close is None:
             self._close = _Closed(code, reason)
-        self._flush = self._flush and flush
         self._reader_scope.cancel()
-        if not self._flush:
+        if self._flush and not flush:
+            # a slow consumer: its socket write may be stuck in the server for good, so stop
+            # counting it now and abort the TCP connection to unblock that write
+            self._flush = False
+            self.gateway.detach(self)
             self._scope.cancel()
+            abort_connection(self.sockname, self.peername)
 
     async def _writer(self) -> None:
         async for text in self._out_recv:
@@ -145,7 +162,7 @@ class Connection:
                         nursery.cancel_scope.deadline = trio.current_time() + 2
         finally:
             self.gateway.detach(self)
-        if not self._peer_gone:
+        if self._flush and not self._peer_gone:
             close = self._close or _Closed(1000)
             with trio.CancelScope(shield=True), trio.move_on_after(1):
                 try:

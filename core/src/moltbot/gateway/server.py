@@ -332,7 +332,8 @@ class _Asgi:
         if (await receive())["type"] != "websocket.connect":
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        peer = (scope.get("client") or ("", 0))[0]
+        peer_addr = scope.get("client")
+        peer = (peer_addr or ("", 0))[0]
         origin = headers.get("origin")
         try:
             ip = gw.policy.client_ip(peer, headers)
@@ -352,9 +353,21 @@ class _Asgi:
         gw.sockets += 1
         try:
             await send({"type": "websocket.accept"})
-            await Connection(gw, send, receive, ip, origin).run()
+            await Connection(
+                gw,
+                send,
+                receive,
+                ip,
+                origin,
+                sockname=_address(scope.get("server")),
+                peername=_address(peer_addr),
+            ).run()
         finally:
             gw.sockets -= 1
+
+
+def _address(value: Any) -> tuple[str, int] | None:
+    return (str(value[0]), int(value[1])) if value else None
 
 
 async def _deny(send: Any, status: int, message: str) -> None:
