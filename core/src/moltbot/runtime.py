@@ -20,7 +20,7 @@ from loguru import logger
 from moltbot.app import App
 from moltbot.config import Settings, read_raw, write_config
 from moltbot.config.store import set_path
-from moltbot.errors import ConfigError, PluginError
+from moltbot.errors import ConfigError, MoltbotError, PluginError
 from moltbot.gateway.netpolicy import is_loopback
 from moltbot.gateway.reload import ConfigReloader
 from moltbot.gateway.server import Gateway, bind_host
@@ -183,7 +183,15 @@ def announce_to(echo: Callable[[str], None]) -> Callable[[Gateway], None]:
 def run_foreground(app: App, overrides: Overrides) -> None:
     """Blocking entry point for the CLI."""
     prepare(app, overrides)
-    trio.run(lambda: main_async(app, port=overrides.port, announce=announce_to(_echo_flush)))
+    try:
+        trio.run(lambda: main_async(app, port=overrides.port, announce=announce_to(_echo_flush)))
+    except BaseExceptionGroup as group:
+        leaf: BaseException = group
+        while isinstance(leaf, BaseExceptionGroup) and len(leaf.exceptions) == 1:
+            leaf = leaf.exceptions[0]
+        if isinstance(leaf, MoltbotError):
+            raise leaf from None  # the CLI prints these as one line with the right exit code
+        raise
 
 
 def _echo_flush(text: str) -> None:

@@ -45,13 +45,13 @@ async def test_probes_and_placeholder(make_app):
 
 
 async def test_plugin_routes_need_the_bearer_unless_auth_none(make_app):
-    async with running(make_app(plugins=_plugins())) as gw:
-        async with httpx.AsyncClient(base_url=gw.urls[0].replace("ws", "http")) as http:
-            assert (await http.get("/api/private")).status_code == 401
-            assert (await http.get("/api/private", params={"token": TOKEN})).status_code == 401
-            bad = await http.get("/api/private", headers={"Authorization": "Bearer nope"})
-            assert bad.status_code == 401
-            good = await http.get("/api/private", headers={"Authorization": f"Bearer {TOKEN}"})
-            assert good.json() == {"private": True}
-            hook = await http.post("/hooks/test", content=b"ping")
-            assert hook.json() == {"hook": "ping"}
+    app = make_app(plugins=_plugins())
+    async with running(app) as gw, httpx.AsyncClient(base_url=gw.urls[0].replace("ws", "http")) as http:
+        assert (await http.get("/api/private")).status_code == 401
+        assert (await http.get("/api/private", params={"token": TOKEN})).status_code == 401
+        bad = await http.get("/api/private", headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 401
+        good = await http.get("/api/private", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert good.json() == {"private": True}
+        hook = await http.post("/hooks/test", content=b"ping")
+        assert hook.json() == {"hook": "ping"}

@@ -259,24 +259,20 @@ class Gateway:
 
     async def _serve(self, config: _Config, *, task_status: trio.TaskStatus[list[str]]) -> None:
         try:
+            config.create_sockets()
+        except OSError as exc:
+            busy = exc.errno == errno.EADDRINUSE
+            raise MoltbotError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
+                + (
+                    " (a gateway or another program is already listening there; stop it or pick"
+                    " another port with --port)"
+                    if busy
+                    else ""
+                )
+            ) from None
+        try:
             await serve(self.asgi, config, task_status=task_status, mode="asgi")
-        except* OSError as group:
-            exc = group.exceptions[0]
-            if isinstance(exc, OSError) and exc.errno in (
-                errno.EADDRINUSE,
-                errno.EACCES,
-                errno.EADDRNOTAVAIL,
-            ):
-                raise MoltbotError(
-                    f"cannot listen on {self.host}:{self.port}: {exc.strerror}"
-                    + (
-                        " (another gateway or program is already listening there; stop it or pick"
-                        " another port with --port)"
-                        if exc.errno == errno.EADDRINUSE
-                        else ""
-                    )
-                ) from None
-            raise
         finally:
             config.close_sockets()
 
@@ -308,7 +304,8 @@ class _Config(HypercornConfig):
     _created: Sockets | None = None
 
     def create_sockets(self) -> Sockets:
-        self._created = super().create_sockets()
+        if self._created is None:
+            self._created = super().create_sockets()
         return self._created
 
     def close_sockets(self) -> None:
