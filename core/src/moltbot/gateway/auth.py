@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import trio
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from moltbot.gateway.protocol import ConnectParams, DeviceProof
 
@@ -140,6 +138,9 @@ def device_payloads(device: DeviceProof, params: ConnectParams, secret: str) -> 
 
 def verify_device(params: ConnectParams, nonce: str, secret: str, now_ms: int | None = None) -> str | None:
     """Check the device proof; returns a reason when it is invalid, ``None`` when it holds."""
+    from cryptography.exceptions import InvalidSignature  # only clients sending a device proof pay for it
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     device = params.device
     assert device is not None
     try:
