@@ -186,7 +186,7 @@ class FakeTelegram:
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
-    async def go_down(self) -> None:
+    def go_down(self) -> None:
         """Stop listening (open connections are dropped); clients see connection errors."""
         self._down.set()
 

@@ -69,7 +69,7 @@ async def test_server_outage_backs_off_and_recovers(moltbot_home: Path, nursery:
     await nursery.start(fake.run)
     async with stack(moltbot_home, telegram_config(fake, dmPolicy="open", allowFrom=["*"])) as s:
         await eventually(lambda: s.state() == "running", "running")
-        await fake.go_down()
+        fake.go_down()
         await eventually(lambda: s.state() == "backoff", "backoff after the connection dropped")
         await trio.sleep(0.5)
         assert s.service.status()["channels"]["telegram"]["restarts"] >= 2

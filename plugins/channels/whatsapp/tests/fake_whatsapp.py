@@ -52,6 +52,8 @@ class FakeWhatsApp:
     base_url: str = ""
     _failures: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     _ts: Any = field(default_factory=lambda: itertools.count(int(time.time())))
+    _up: trio.Event = field(default_factory=trio.Event)
+    _down: trio.Event = field(default_factory=trio.Event)
 
     # ------------------------------------------------------------ scripting
 
@@ -212,12 +214,28 @@ class FakeWhatsApp:
                 Route("/{version}/{pnid}", self.phone, methods=["GET"]),
             ]
         )
-        config = HypercornConfig()
-        config.bind = ["127.0.0.1:0"]
-        config.accesslog = None
-        config.errorlog = None
-        config.graceful_timeout = 0.05
-        async with trio.open_nursery() as nursery:
-            binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
-            self.base_url = binds[0]
-            task_status.started(self.base_url)
+        bind = "127.0.0.1:0"
+        while True:
+            config = HypercornConfig()
+            config.bind = [bind]
+            config.accesslog = None
+            config.errorlog = None
+            config.graceful_timeout = 0.05
+            async with trio.open_nursery() as nursery:
+                binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
+                if not self.base_url:
+                    self.base_url = binds[0]
+                    bind = binds[0].removeprefix("http://")
+                    task_status.started(self.base_url)
+                await self._down.wait()
+                nursery.cancel_scope.cancel()
+            self._down = trio.Event()
+            await self._up.wait()
+            self._up = trio.Event()
+
+    def go_down(self) -> None:
+        """Stop listening (connections refused) until :meth:`come_up`, on the same port."""
+        self._down.set()
+
+    def come_up(self) -> None:
+        self._up.set()

@@ -126,3 +126,17 @@ async def test_an_invalid_token_stops_the_channel(moltbot_home: Path, nursery: t
         assert "code 190" in s.service.status()["channels"]["whatsapp"]["lastError"]
         # the route answers 503 while no channel receives: Meta keeps the delivery for later
         assert (await fake.deliver(s.webhook_url, fake.text("anyone?"))).status_code == 503
+
+
+async def test_graph_api_outage_backs_off_and_recovers(moltbot_home: Path, nursery: trio.Nursery) -> None:
+    fake = FakeWhatsApp()
+    await nursery.start(fake.run)
+    fake.go_down()
+    async with stack(moltbot_home, whatsapp_config(fake, dmPolicy="open", allowFrom=["*"])) as s:
+        await eventually(lambda: s.service.status()["channels"]["whatsapp"]["restarts"] >= 3, "restarts")
+        assert s.state() in ("backoff", "starting")
+        assert (await fake.deliver(s.webhook_url, fake.text("lost?"))).status_code == 503
+        fake.come_up()
+        await eventually(lambda: s.state() == "running", "running after the outage")
+        assert (await fake.deliver(s.webhook_url, fake.text("back"))).status_code == 200
+        await eventually(lambda: len(fake.sent()) == 1, "a reply after the outage")
