@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 import trio
 
@@ -81,6 +82,8 @@ async def test_first_start_generates_a_token_and_stops_gracefully(tmp_path):
         assert stat.S_IMODE(config.stat().st_mode) == 0o600
         token = read_raw(config)["gateway"]["auth"]["token"]
         assert len(token) >= 43
+        listening = [c for c in psutil.Process(proc.process.pid).net_connections() if c.status == "LISTEN"]
+        assert listening and all(c.laddr.ip == "127.0.0.1" for c in listening)
         opts = ConnectOptions(token=token)
         async with connect(proc.url, opts) as one, connect(proc.url, opts) as two:
             assert (await one.call("health"))["ok"]
@@ -110,6 +113,9 @@ async def test_cli_clients_talk_to_the_running_gateway(tmp_path):
             lambda: _run(state, "gateway", "call", "system-presence", *url)
         )
         assert json.loads(called.stdout)[0]["mode"] == "gateway"
+        logs = await trio.to_thread.run_sync(lambda: _run(state, "logs", "--json", *url))
+        assert logs.returncode == 0, logs.stderr
+        assert all(json.loads(line) for line in logs.stdout.splitlines())
         wrong = await trio.to_thread.run_sync(lambda: _run(state, "health", *url, "--token", "nope"))
         assert wrong.returncode == 1 and "unauthorized" in wrong.stderr
         assert TOKEN not in wrong.stderr

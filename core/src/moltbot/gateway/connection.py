@@ -85,6 +85,7 @@ class Connection:
         self.seq = 0
         self.queued_bytes = 0
         self._out_send, self._out_recv = trio.open_memory_channel[str](math.inf)
+        self._send_lock = trio.Lock()
         self._scope = trio.CancelScope()
         self._reader_scope = trio.CancelScope()
         self._close: _Closed | None = None
@@ -126,15 +127,29 @@ class Connection:
             self._scope.cancel()
             abort_connection(self.sockname, self.peername)
 
-    async def _writer(self) -> None:
-        async for text in self._out_recv:
+    async def _send_text(self, text: str) -> bool:
+        async with self._send_lock:
             try:
                 await self._asgi_send({"type": "websocket.send", "text": text})
             except Exception:
                 self._peer_gone = True
                 self._scope.cancel()
+                return False
+        return True
+
+    async def _writer(self) -> None:
+        async for text in self._out_recv:
+            if not await self._send_text(text):
                 return
             self.queued_bytes -= len(text)
+
+    async def _reply(self, text: str) -> None:
+        """Send a response from the handler's own task when nothing is queued (saves a task
+        switch per request); otherwise queue it behind the earlier frames."""
+        if self.queued_bytes == 0 and self._close is None and not self._send_lock.locked():
+            await self._send_text(text)
+        else:
+            self._enqueue(text)
 
     # ------------------------------------------------------------ session
 
@@ -313,4 +328,4 @@ class Connection:
         frame = await self.gateway.dispatcher.call(
             rid, method, params, conn_id=self.conn_id, role=self.role, scopes=self.scopes
         )
-        self._enqueue(frame)
+        await self._reply(frame)

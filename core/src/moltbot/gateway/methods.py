@@ -38,8 +38,21 @@ def health_payload(app: Any) -> dict[str, Any]:
     }
 
 
+HEALTH_TTL = 1.0
+"""Seconds a ``health`` snapshot is reused; ``{"probe": true}`` always takes a fresh one."""
+
+
 async def health(ctx: RpcContext) -> dict[str, Any]:
-    return health_payload(ctx.app)
+    gateway = ctx.app.services.get("gateway")
+    params = ctx.params if isinstance(ctx.params, dict) else {}
+    if gateway is None:
+        return health_payload(ctx.app)
+    now = time.monotonic()
+    cached = gateway.health_cache
+    if params.get("probe") or cached is None or cached[0] <= now:
+        cached = (now + HEALTH_TTL, health_payload(ctx.app))
+        gateway.health_cache = cached
+    return cached[1]
 
 
 async def status(ctx: RpcContext) -> dict[str, Any]:

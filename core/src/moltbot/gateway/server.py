@@ -102,6 +102,8 @@ class Gateway:
         methods = app.plugins.gateway_methods()
         self.dispatcher = Dispatcher(app, methods, request_timeout=self.limits.request_timeout)
         self.method_names = sorted(methods)
+        self.health_cache: tuple[float, dict[str, Any]] | None = None
+        """``(expires, payload)`` of the last ``health`` snapshot (see ``methods.HEALTH_TTL``)."""
         self.config_lock = trio.Lock()
         """Serializes config writes made through the protocol."""
         self._stopped = trio.Event()
