@@ -99,3 +99,18 @@ async def test_status_lists_channels(moltbot_home: Path) -> None:
         await eventually(lambda: r.service.status()["channels"]["memory"]["state"] == "running", "running")
         status = r.service.status()
         assert status["ok"] and status["channels"]["webchat"]["builtin"]
+
+
+async def test_reloaded_access_settings_apply_to_the_next_message(moltbot_home: Path) -> None:
+    from moltbot.config import Settings
+
+    async with running(moltbot_home, {"memory": {"dmPolicy": "allowlist"}}) as r:
+        await r.memory.deliver("ignored", sender="fred")
+        await trio.sleep(0.05)
+        assert r.agent.calls == [] and r.memory.sent == []
+        raw = r.app.settings.model_dump(by_alias=True)
+        raw["channels"] = {"memory": {"dmPolicy": "allowlist", "allowFrom": ["fred"]}}
+        r.app.settings = Settings.model_validate(raw)  # what the config reloader does
+        await r.memory.deliver("let me in", sender="fred")
+        await eventually(lambda: len(r.memory.sent) == 1, "the reply after the reload")
+        assert [c.text for c in r.agent.calls] == ["let me in"]

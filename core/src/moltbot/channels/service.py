@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -44,9 +45,9 @@ SEND_ATTEMPTS = 3
 """Outbound chunk attempts; a retry carries the same idempotency key (no duplicate sends)."""
 
 
-def credentials_dir(app_state_dir: Any) -> Any:
+def credentials_dir(state_dir: Path) -> Path:
     """Where pairing and allow stores live (shared with the ``moltbot pairing`` CLI)."""
-    return app_state_dir / "credentials"
+    return state_dir / "credentials"
 
 
 def pairing_text(channel: str, sender: str, code: str) -> str:
@@ -97,6 +98,7 @@ class ChannelsService(Service):
         self.dedupe = DedupeStore(app.paths.state_dir / "channels" / "seen.log")
         self._typing: dict[tuple[str, str, str], _Typing] = {}
         self._nursery: trio.Nursery | None = None
+        self._settings = app.settings
         self._build()
 
     # ------------------------------------------------------------ setup
@@ -151,6 +153,25 @@ class ChannelsService(Service):
         degraded = sorted(n for n, s in channels.items() if s["state"] in ("degraded", "stopped"))
         return {"ok": not degraded, "channels": channels, "degraded": degraded}
 
+    def _follow_reloads(self) -> None:
+        """Take access settings (dmPolicy, allowFrom, groups...) from a hot-reloaded config;
+        credentials and other plugin keys only apply when the channel is rebuilt at restart."""
+        settings = self.app.settings
+        if settings is self._settings:
+            return
+        self._settings = settings
+        specs = self.app.plugins.channels()
+        for name, running in self.channels.items():
+            raw = settings.channels.get(name)
+            if raw is None or name not in specs:
+                continue
+            try:
+                running.config = specs[name].config.model_validate(raw)
+            except ValidationError as exc:
+                logger.error(
+                    "channel {}: reloaded config is invalid, keeping the previous one: {}", name, exc
+                )
+
     def get(self, name: str) -> Running:
         try:
             return self.channels[name]
@@ -171,6 +192,7 @@ class ChannelsService(Service):
 
     async def handle(self, message: InboundMessage) -> None:
         """Route one inbound message (dedupe, access control, pairing or the agent)."""
+        self._follow_reloads()
         running = self.get(message.channel)
         if not self.dedupe.remember(f"in:{message.channel}:{message.account}:{message.message_id}"):
             logger.debug("channel {}: dropping redelivered message {}", message.channel, message.message_id)
