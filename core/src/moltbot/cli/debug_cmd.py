@@ -6,6 +6,7 @@ import json
 
 import click
 
+from moltbot.cli.debug_trace_cmd import trace_command
 from moltbot.cli.state import CliState, pass_state
 from moltbot.ops.memprofile import profile_memory, render_profile
 
@@ -13,6 +14,9 @@ from moltbot.ops.memprofile import profile_memory, render_profile
 @click.group("debug")
 def debug_command() -> None:
     """Debugging aids."""
+
+
+debug_command.add_command(trace_command)
 
 
 @debug_command.command("profile-memory")
