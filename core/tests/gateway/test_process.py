@@ -60,6 +60,7 @@ async def gateway_process(state: Path, *args: str) -> AsyncIterator[Proc]:
     proc = Proc(process)
     try:
         proc.url = (await proc.read_until(_URL))[1]
+        await proc.read_until(re.compile(r"Control UI: http://\S+/\n"))
         yield proc
     finally:
         if process.returncode is None:
