@@ -1,0 +1,108 @@
+"""The real ``moltbot run`` process with the Telegram plugin, the fake Bot API and the fake
+OpenAI model: pair a user through the CLI, chat, SIGKILL the gateway, restart, no double reply."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import trio
+
+from moltbot.config import write_config
+from moltbot.plugins import load_plugins
+from moltbot.testing.fake_openai import FakeOpenAI, Reply
+
+from .fake_telegram import FakeTelegram
+from .harness import eventually, telegram_config
+
+MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
+
+
+def _env(state: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOLTBOT_", "CLAWDBOT_"))}
+    env.update(MOLTBOT_STATE_DIR=str(state), HOME=str(state.parent))
+    return env
+
+
+@asynccontextmanager
+async def gateway(state: Path) -> AsyncIterator[trio.Process]:
+    process = await trio.lowlevel.open_process(
+        [MOLTBOT, "run", "--port", "0"], env=_env(state), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    output = bytearray()
+    listening = trio.Event()
+
+    async def drain() -> None:
+        assert process.stdout is not None
+        while chunk := await process.stdout.receive_some(65536):
+            output.extend(chunk)
+            if b"listening on ws://" in output:
+                listening.set()
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(drain)
+            with trio.fail_after(20):
+                await listening.wait()
+            yield process
+            nursery.cancel_scope.cancel()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGKILL)
+        await process.wait()
+
+
+async def cli(state: Path, *args: str) -> str:
+    done = await trio.run_process([MOLTBOT, *args], env=_env(state), capture_stdout=True, capture_stderr=True)
+    return done.stdout.decode()
+
+
+async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery) -> None:
+    if "openai" not in load_plugins().model_providers():
+        pytest.skip("moltbot-openai is not installed")
+    model = FakeOpenAI(api_keys={"sk-test"})
+    await nursery.start(model.run)
+    telegram = FakeTelegram()
+    await nursery.start(telegram.run)
+    state = tmp_path / "state"
+    write_config(
+        state / "moltbot.json",
+        {
+            "gateway": {"auth": {"mode": "token", "token": "process-test-token-0123456789"}},
+            "agent": {"model": "openai/fake-model", "workspace": str(tmp_path / "ws")},
+            "models": {
+                "providers": {"openai": {"baseUrl": model.base_url, "apiKey": "sk-test", "timeout": 5000}}
+            },
+            "channels": {"telegram": telegram_config(telegram)},
+        },
+    )
+    async with gateway(state) as process:
+        telegram.user_says("hello?", user_id=4242)
+        await eventually(lambda: len(telegram.sent()) == 1, "the pairing code", timeout=20)
+        code = telegram.sent()[0]["text"].split("Pairing code: ")[1][:8]
+        assert "approved 4242 on telegram" in await cli(state, "pairing", "approve", "telegram", code)
+        model.script(Reply(text="Hi from the model"))
+        update = telegram.user_says("hi agent", user_id=4242)
+        await eventually(lambda: len(telegram.sent()) == 2, "the model's reply", timeout=20)
+        assert telegram.sent()[1]["text"] == "Hi from the model"
+        calls = len(model.requests)
+        process.send_signal(signal.SIGKILL)
+        await process.wait()
+    # as if the crash had come before the offset was saved: the update is offered again
+    (state / "channels" / "telegram" / "offset.json").unlink()
+    telegram.redeliver(update)
+    async with gateway(state):
+        model.script(Reply(text="Second answer"))
+        telegram.user_says("still there?", user_id=4242)
+        await eventually(lambda: len(telegram.sent()) == 3, "the reply after the restart", timeout=20)
+        await trio.sleep(0.5)
+    assert [p["text"] for p in telegram.sent()[1:]] == ["Hi from the model", "Second answer"]
+    assert len(model.requests) == calls + 1
+    assert re.fullmatch(r"[A-HJ-NP-Z2-9]{8}", code)
