@@ -108,3 +108,18 @@ async def test_polling_notices_edits(make_app):
         with trio.fail_after(5):
             event = await c.wait_event("config.changed")
         assert event["payload"]["changed"] == ["logging.level"]
+
+
+async def test_token_rotation_applies_to_new_connections(make_app):
+    app = make_app()
+    async with with_reloader(app) as (gw, reloader), client(gw) as existing:
+        write_config(
+            app.paths.config_path, {"gateway": {"auth": {"mode": "token", "token": "rotated-" + "k" * 40}}}
+        )
+        assert (await reloader.check())["changed"] == ["gateway.auth.token"]
+        with pytest.raises(RpcError, match="mismatch"):
+            async with client(gw):
+                pass
+        async with client(gw, token="rotated-" + "k" * 40) as fresh:
+            assert (await fresh.call("health"))["ok"]
+        assert (await existing.call("health"))["ok"]  # sessions already authenticated stay
