@@ -47,7 +47,8 @@ class ChannelStatus:
     failures: int = 0
     restarts: int = 0
     last_error: str | None = None
-    retry_in: float | None = None
+    retry_at: float | None = None
+    """Wall-clock time of the next restart while waiting for one."""
     since: float = field(default_factory=time.time)
 
     def to_json(self) -> dict[str, Any]:
@@ -58,7 +59,7 @@ class ChannelStatus:
             "failures": self.failures,
             "restarts": self.restarts,
             "lastError": self.last_error,
-            "retryInMs": None if self.retry_in is None else int(self.retry_in * 1000),
+            "retryInMs": None if self.retry_at is None else max(0, int((self.retry_at - time.time()) * 1000)),
             "since": self.since,
         }
 
@@ -108,7 +109,7 @@ async def _restart_loop(
                 await nursery.start(channel.run, inbox)
                 started_at = trio.current_time()
                 _set(status, "running")
-                status.retry_in = None
+                status.retry_at = None
                 logger.info("channel {} is running", status.name)
         except Exception as group:
             exc = _unwrap(group)
@@ -129,7 +130,7 @@ async def _restart_loop(
         status.failures += 1
         status.restarts += 1
         delay = policy.delay(status.failures)
-        status.retry_in = delay
+        status.retry_at = time.time() + delay
         _set(status, "degraded" if status.failures >= policy.degraded_after else "backoff")
         logger.warning(
             "channel {} failed ({}); restart {} in {:.1f} s",
