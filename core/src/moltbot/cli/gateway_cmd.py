@@ -9,12 +9,14 @@ from typing import Any
 import click
 
 from moltbot.cli.client_cmd import client_options, run_client, target
+from moltbot.cli.daemon_cmd import DAEMON_COMMANDS, install_daemon_option
 from moltbot.cli.run_cmd import serve_options, start
 from moltbot.cli.state import CliState, pass_state
 
 
 @click.group("gateway", invoke_without_command=True)
 @serve_options
+@install_daemon_option
 @click.pass_context
 def gateway_command(ctx: click.Context, **opts: Any) -> None:
     """Run the gateway in the foreground (same as `gateway run`), or talk to a running one."""
@@ -61,3 +63,7 @@ def call_cmd(
         return frame.get("payload")
 
     click.echo(json.dumps(run_client(where, opts, work), indent=2, ensure_ascii=False))
+
+
+for _command in DAEMON_COMMANDS:  # install|uninstall|start|stop|restart|status (the daemon workstream)
+    gateway_command.add_command(_command)
