@@ -122,6 +122,7 @@ async def run_gateway(
     stop: trio.Event,
     *,
     port: int | None = None,
+    overrides: Overrides | None = None,
     announce: Callable[[Gateway], None] | None = None,
     task_status: trio.TaskStatus[Gateway] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -134,7 +135,9 @@ async def run_gateway(
         gateway = Gateway(app, port=port)
         app.services["gateway"] = gateway
         await nursery.start(gateway.run)
-        reloader = ConfigReloader(app, gateway)
+        reloader = ConfigReloader(
+            app, gateway, adjust=None if overrides is None else lambda s: apply_overrides(s, overrides)
+        )
         app.services["config-reload"] = reloader
         await nursery.start(reloader.run)
         app.plugins.hook.moltbot_startup(app=app)
@@ -149,7 +152,11 @@ async def run_gateway(
 
 
 async def main_async(
-    app: App, *, port: int | None = None, announce: Callable[[Gateway], None] | None = None
+    app: App,
+    *,
+    port: int | None = None,
+    overrides: Overrides | None = None,
+    announce: Callable[[Gateway], None] | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT; a second signal ends the process immediately."""
     stop = trio.Event()
@@ -165,7 +172,7 @@ async def main_async(
                     stop.set()
 
             nursery.start_soon(watch)
-            await run_gateway(app, stop, port=port, announce=announce)
+            await run_gateway(app, stop, port=port, overrides=overrides, announce=announce)
             nursery.cancel_scope.cancel()
 
 
@@ -184,7 +191,11 @@ def run_foreground(app: App, overrides: Overrides) -> None:
     """Blocking entry point for the CLI."""
     prepare(app, overrides)
     try:
-        trio.run(lambda: main_async(app, port=overrides.port, announce=announce_to(_echo_flush)))
+        trio.run(
+            lambda: main_async(
+                app, port=overrides.port, overrides=overrides, announce=announce_to(_echo_flush)
+            )
+        )
     except BaseExceptionGroup as group:
         leaf: BaseException = group
         while isinstance(leaf, BaseExceptionGroup) and len(leaf.exceptions) == 1:

@@ -96,3 +96,19 @@ def test_prepare_generates_and_stores_a_token(make_app):
     assert token and len(token) >= 43
     assert "generated a gateway token" in lines[0]
     assert token in app.paths.config_path.read_text()
+
+
+async def test_command_line_overrides_survive_a_hot_reload(make_app):
+    app = make_app(base_config())
+    overrides = Overrides(token="from-the-command-line-" + "q" * 30)
+    prepare(app, overrides)
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        gateway = await nursery.start(
+            lambda task_status: run_gateway(app, stop, port=0, overrides=overrides, task_status=task_status)
+        )
+        app.paths.config_path.write_text('{"gateway": {"auth": {"token": "file-token-' + "w" * 30 + '"}}}')
+        outcome = await app.services["config-reload"].check(force=True)
+        assert outcome["ok"] and outcome["changed"] == []
+        assert gateway.secret == overrides.token
+        stop.set()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -21,6 +21,7 @@ from moltbot.errors import ConfigError
 
 if TYPE_CHECKING:
     from moltbot.app import App
+    from moltbot.config.model import Settings
     from moltbot.gateway.server import Gateway
 
 RESTART_PREFIXES = (
@@ -65,9 +66,12 @@ class ConfigReloader:
         interval: float = 0.5,
         debounce: float = 0.2,
         env: Mapping[str, str] | None = None,
+        adjust: Callable[[Settings], Settings] | None = None,
     ) -> None:
         self.app = app
         self.gateway = gateway
+        self.adjust = adjust
+        """Re-applies what outranks the file (command-line overrides) to each reloaded config."""
         self.interval = interval
         self.debounce = debounce
         self.env = os.environ if env is None else env
@@ -123,6 +127,8 @@ class ConfigReloader:
             if digest == self._hash:
                 return {"ok": True, "changed": []}
             settings = load_settings(self.path, self.app.plugins, self.env)
+            if self.adjust is not None:
+                settings = self.adjust(settings)
         except ConfigError as exc:
             self.last_error = exc.render()
             logger.error(
@@ -145,5 +151,6 @@ class ConfigReloader:
         if restart:
             logger.warning("config change needs a gateway restart to take effect: {}", ", ".join(restart))
         payload = {"hash": digest, "changed": changed, "restartRequired": restart}
-        self.gateway.broadcast("config.changed", payload, scope="operator.read")
+        if changed:
+            self.gateway.broadcast("config.changed", payload, scope="operator.read")
         return {"ok": True, **payload}
