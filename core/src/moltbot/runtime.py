@@ -60,34 +60,41 @@ def apply_overrides(settings: Settings, o: Overrides) -> Settings:
     return Settings.model_validate(data)
 
 
-def prepare(app: App, overrides: Overrides, *, echo: Callable[[str], None] = click.echo) -> App:
-    """Check the safety rules and make sure a credential exists; raises ConfigError (exit 78)."""
-    settings = apply_overrides(app.settings, overrides)
+def check_auth(settings: Settings, *, source: str | None = None) -> Settings:
+    """The rules no config may break, at start or on reload: no unauthenticated non-loopback
+    bind, and the selected auth mode has its secret. Raises ConfigError."""
     host = bind_host(settings)
     auth = settings.gateway.auth
+    problems = []
     if auth.mode == "none" and not is_loopback(host):
-        raise ConfigError(
-            [
-                (
-                    "gateway.auth.mode",
-                    f"refusing to bind the gateway to {host} without auth; set gateway.auth.mode to"
-                    " 'token' or 'password' (or bind to loopback)",
-                )
-            ],
-            source=str(app.paths.config_path),
+        problems.append(
+            (
+                "gateway.auth.mode",
+                f"refusing to bind the gateway to {host} without auth; set gateway.auth.mode to"
+                " 'token' or 'password' (or bind to loopback)",
+            )
         )
     if auth.mode == "password" and not auth.password:
-        raise ConfigError(
-            [("gateway.auth.password", "password auth is selected but no password is set")],
-            source=str(app.paths.config_path),
-        )
+        problems.append(("gateway.auth.password", "password auth is selected but no password is set"))
+    if auth.mode == "token" and not auth.token:
+        problems.append(("gateway.auth.token", "token auth is selected but no token is set"))
+    if problems:
+        raise ConfigError(problems, source=source)
+    return settings
+
+
+def prepare(app: App, overrides: Overrides, *, echo: Callable[[str], None] = click.echo) -> App:
+    """Make sure a credential exists (generating a token on first start), then check the
+    auth rules; raises ConfigError (exit 78)."""
+    settings = apply_overrides(app.settings, overrides)
+    auth = settings.gateway.auth
     if auth.mode == "token" and not auth.token:
         token = secrets.token_urlsafe(32)
         path = app.paths.config_path
         write_config(path, set_path(read_raw(path), "gateway.auth.token", token))
         echo(f"generated a gateway token and stored it in {path} (gateway.auth.token, file mode 0600)")
         settings = apply_overrides(settings, Overrides(token=token))
-    app.settings = settings
+    app.settings = check_auth(settings, source=str(app.paths.config_path))
     return app
 
 
@@ -136,7 +143,7 @@ async def run_gateway(
         app.services["gateway"] = gateway
         await nursery.start(gateway.run)
         reloader = ConfigReloader(
-            app, gateway, adjust=None if overrides is None else lambda s: apply_overrides(s, overrides)
+            app, gateway, adjust=lambda s: check_auth(apply_overrides(s, overrides or Overrides()))
         )
         app.services["config-reload"] = reloader
         await nursery.start(reloader.run)

@@ -112,3 +112,17 @@ async def test_command_line_overrides_survive_a_hot_reload(make_app):
         assert outcome["ok"] and outcome["changed"] == []
         assert gateway.secret == overrides.token
         stop.set()
+
+
+async def test_a_reload_may_not_drop_auth_on_a_lan_bind(make_app):
+    app = make_app(base_config(bind="lan"))
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        gateway = await nursery.start(
+            lambda task_status: run_gateway(app, stop, port=0, task_status=task_status)
+        )
+        app.paths.config_path.write_text('{"gateway": {"bind": "lan", "auth": {"mode": "none"}}}')
+        outcome = await app.services["config-reload"].check(force=True)
+        assert outcome["ok"] is False and "refusing to bind" in outcome["error"]
+        assert gateway.auth_mode == "token"
+        stop.set()
