@@ -14,24 +14,13 @@ from types import TracebackType
 from typing import Any
 
 import coredis
-from pydantic import Field
 
-from moltbot import CacheBackend, StrictModel
+from moltbot import CacheBackend
 from moltbot.specs import BuildContext
+from moltbot_cache_redis.config import RedisCacheConfig
 
 SCAN_BATCH = 500
 _GLOB_SPECIAL = re.compile(r"([\\*?\[\]])")
-
-
-class RedisCacheConfig(StrictModel):
-    url: str = "redis://127.0.0.1:6379/0"
-    """``redis://[:password@]host:port/db`` (``rediss://`` for TLS)."""
-    key_prefix: str = "moltbot:cache:"
-    """Put in front of every key; gateways sharing a cache use the same prefix."""
-    connect_timeout: int = Field(2000, ge=1)
-    """Milliseconds to wait for a connection."""
-    timeout: int = Field(2000, ge=1)
-    """Milliseconds to wait for a reply."""
 
 
 class RedisBackend(CacheBackend):
