@@ -142,7 +142,8 @@ class RouteSpec:
 
     path: str
     handler: Callable[[Any], Awaitable[Any]]
-    """``async def handler(request) -> response`` with Starlette's Request and Response."""
+    """``async def handler(request) -> response`` with Starlette's Request and Response; the
+    running :class:`moltbot.app.App` is ``request.app.state.moltbot``."""
     methods: tuple[str, ...] = ("GET",)
     auth: Literal["gateway", "none"] = "gateway"
     """``"gateway"`` requires the gateway bearer credential; ``"none"`` means the handler

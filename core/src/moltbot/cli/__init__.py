@@ -87,5 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     except Exception:
         if os.environ.get("MOLTBOT_DEBUG") or "--debug" in (argv or sys.argv):
             raise
-        logger.exception("unexpected error (run with --debug for the full traceback)")
+        exc = sys.exc_info()[1]
+        click.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
+        click.echo("run with --debug for the full traceback", err=True)
         sys.exit(1)

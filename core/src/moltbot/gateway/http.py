@@ -74,7 +74,9 @@ def build_http_app(gateway: Gateway) -> Starlette:
     for spec in gateway.app.plugins.http_routes().values():
         handler = spec.handler if spec.auth == "none" else _guarded(gateway, spec)
         routes.append(Route(spec.path, handler, methods=list(spec.methods)))
-    return Starlette(routes=routes)
+    starlette = Starlette(routes=routes)
+    starlette.state.moltbot = gateway.app  # how plugin routes reach the running App
+    return starlette
 
 
 def _guarded(gateway: Gateway, spec: RouteSpec) -> Callable[[Request], Awaitable[Any]]:
