@@ -23,3 +23,30 @@ def run_cli(moltbot_home):
         )
 
     return run
+
+
+@pytest.fixture
+def running_gateway(moltbot_home):
+    """A real ``moltbot run --port 0`` process; yields ``(base_url, token)`` once it listens."""
+    import json
+    import re
+    import signal
+
+    env = dict(os.environ)
+    proc = subprocess.Popen(
+        [MOLTBOT, "run", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
+    try:
+        port = None
+        for line in proc.stdout:
+            match = re.search(r"listening on wss?://127\.0\.0\.1:(\d+)", line)
+            if match:
+                port = int(match[1])
+                break
+        assert port, "gateway did not start"
+        token = json.loads((moltbot_home / "moltbot.json").read_text())["gateway"]["auth"]["token"]
+        yield f"http://127.0.0.1:{port}", token
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
