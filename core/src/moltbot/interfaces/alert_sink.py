@@ -5,7 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from moltbot.app import App
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,6 +34,10 @@ class AlertSink(ABC):
     @abstractmethod
     async def send(self, alert: Alert) -> None:
         """Deliver one alert."""
+
+    def attach(self, app: App) -> None:  # noqa: B027 - optional
+        """Called once right after the sink is built, with the app whose subsystems it may use
+        (the ``channel`` sink sends through ``app.services["channels"]``)."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional
         """Release connections."""

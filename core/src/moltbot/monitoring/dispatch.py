@@ -13,7 +13,7 @@ from loguru import logger
 
 from moltbot.config.load import plugin_config
 from moltbot.config.model import PluginSection
-from moltbot.errors import PluginError
+from moltbot.errors import ConfigError, PluginError
 from moltbot.interfaces.alert_sink import Alert, AlertSink
 from moltbot.specs import BuildContext
 
@@ -24,7 +24,8 @@ SEND_TIMEOUT = 15.0
 
 
 def build_alert_sinks(app: App) -> dict[str, AlertSink]:
-    """One sink per ``monitoring.alertSinks[]``; the built-in ``log`` sink when none is listed."""
+    """One sink per ``monitoring.alertSinks[]``, attached to ``app``; the built-in ``log`` sink
+    when none is listed. A factory's :class:`ConfigError` is reported under the entry's path."""
     specs = app.plugins.alert_sinks()
     entries = list(app.settings.monitoring.alert_sinks) or [PluginSection(type="log")]
     sinks: dict[str, AlertSink] = {}
@@ -36,7 +37,16 @@ def build_alert_sinks(app: App) -> dict[str, AlertSink]:
             name=entry.type, state_dir=app.paths.state_dir / "monitoring", settings=app.settings
         )
         key = entry.type if entry.type not in sinks else f"{entry.type}#{i}"
-        sinks[key] = spec.factory(plugin_config(spec, entry.config), ctx)
+        try:
+            sink = spec.factory(plugin_config(spec, entry.config), ctx)
+        except ConfigError as exc:
+            where = f"monitoring.alertSinks[{i}]"
+            raise ConfigError(
+                [(f"{where}.{path}" if path else where, message) for path, message in exc.problems],
+                source=str(app.paths.config_path),
+            ) from None
+        sink.attach(app)
+        sinks[key] = sink
     return sinks
 
 
