@@ -18,13 +18,14 @@ import trio
 from loguru import logger
 
 from moltbot.app import App
-from moltbot.config import Settings, read_raw, write_config
+from moltbot.config import Settings, plugin_config, read_raw, write_config
 from moltbot.config.store import set_path
 from moltbot.errors import ConfigError, MoltbotError, PluginError
 from moltbot.gateway.netpolicy import is_loopback
 from moltbot.gateway.reload import ConfigReloader
 from moltbot.gateway.server import Gateway, bind_host
-from moltbot.specs import ServiceSpec
+from moltbot.interfaces.transport import GatewayEndpoint
+from moltbot.specs import BuildContext, ServiceSpec
 
 RESERVED_SERVICES = ("gateway", "config-reload")
 
@@ -142,6 +143,7 @@ async def run_gateway(
         gateway = Gateway(app, port=port)
         app.services["gateway"] = gateway
         await nursery.start(gateway.run)
+        await start_transports(app, gateway, nursery)
         reloader = ConfigReloader(
             app, gateway, adjust=lambda s: check_auth(apply_overrides(s, overrides or Overrides()))
         )
@@ -156,6 +158,27 @@ async def run_gateway(
         await gateway.shutdown()
         app.plugins.hook.moltbot_shutdown(app=app)
         nursery.cancel_scope.cancel()
+
+
+async def start_transports(app: App, gateway: Gateway, nursery: trio.Nursery) -> None:
+    """Build and start every registered transport in front of the bound gateway, stored as
+    ``app.services["transport.<name>"]``. Each runs even when its config leaves it off, so it can
+    undo what a crashed previous run exposed; a refusal (ConfigError) stops the start."""
+    endpoint = GatewayEndpoint(
+        host=gateway.host,
+        port=gateway.port,
+        tls=gateway.tls,
+        auth_mode=app.settings.gateway.auth.mode,
+    )
+    for spec in app.plugins.transports().values():
+        ctx = BuildContext(
+            name=spec.name,
+            state_dir=app.paths.state_dir / "transports" / spec.name,
+            settings=app.settings,
+        )
+        transport = spec.factory(plugin_config(spec, {}), ctx)
+        app.services[f"transport.{spec.name}"] = transport
+        await nursery.start(transport.run, endpoint)
 
 
 async def main_async(

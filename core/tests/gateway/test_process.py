@@ -50,10 +50,10 @@ class Proc:
 
 
 @asynccontextmanager
-async def gateway_process(state: Path, *args: str) -> AsyncIterator[Proc]:
+async def gateway_process(state: Path, *args: str, env: dict[str, str] | None = None) -> AsyncIterator[Proc]:
     process = await trio.lowlevel.open_process(
         [*MOLTBOT, "run", "--port", "0", *args],
-        env=_env(state),
+        env=env or _env(state),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -68,9 +68,16 @@ async def gateway_process(state: Path, *args: str) -> AsyncIterator[Proc]:
         await process.wait()
 
 
-def _run(state: Path, *args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+def _run(
+    state: Path, *args: str, timeout: float = 20, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*MOLTBOT, *args], env=_env(state), capture_output=True, text=True, timeout=timeout, check=False
+        [*MOLTBOT, *args],
+        env=env or _env(state),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
