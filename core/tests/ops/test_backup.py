@@ -264,7 +264,16 @@ def test_prune_by_count_and_age(tmp_path: Path):
 
 
 def test_cli_create_list_verify_restore_prune(moltbot_home: Path, write_cfg, run_cli, tmp_path: Path):
-    write_cfg({"agents": {"defaults": {"workspace": str(tmp_path / "ws")}}, "backup": {"retentionDays": 7}})
+    with socket.socket() as probe:  # a port no gateway listens on, so restore sees none running
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    write_cfg(
+        {
+            "gateway": {"port": free_port},
+            "agents": {"defaults": {"workspace": str(tmp_path / "ws")}},
+            "backup": {"retentionDays": 7},
+        }
+    )
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "MEMORY.md").write_text("remember\n")
     (moltbot_home / "agents").mkdir()
