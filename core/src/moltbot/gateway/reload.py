@@ -1,8 +1,8 @@
 """Config hot reload: poll the file, debounce editor churn, validate, apply or keep the last good.
 
-A valid change replaces ``app.settings`` (subsystems read it at use time), is applied to the
-gateway's live parts (auth secret, origins, proxies, limits), and is announced with a
-``config.changed`` event that lists what needs a restart. An invalid edit is logged and ignored.
+A valid change replaces ``app.settings``, is applied to the gateway's live parts (auth, origins,
+proxies, limits), and is announced with a ``config.changed`` event whose ``restartRequired``
+lists every changed path outside :data:`LIVE_PATHS`. An invalid edit is logged and ignored.
 """
 
 from __future__ import annotations
@@ -24,16 +24,36 @@ if TYPE_CHECKING:
     from moltbot.config.model import Settings
     from moltbot.gateway.server import Gateway
 
-RESTART_PREFIXES = (
-    "gateway.port",
-    "gateway.bind",
-    "gateway.customBindHost",
-    "gateway.ssl",
-    "gateway.tailscale",
-    "performance.gateway.maxPayload",
-    "plugins",
+LIVE_PATHS = (
+    "$schema",
+    # the gateway's own live parts (Gateway.apply_settings)
+    "gateway.auth",
+    "gateway.controlUi.allowedOrigins",
+    "gateway.trustedProxies",
+    "performance.gateway.maxConnections",
+    "performance.gateway.connectionTimeout",
+    "performance.gateway.requestTimeout",
+    "performance.gateway.rateLimiting",
+    "performance.gateway.maxBufferedBytes",
+    "performance.gateway.tickInterval",
+    "performance.gateway.shutdownTimeout",
+    # access rules the channels service re-reads per inbound message
+    "channels.*.dmPolicy",
+    "channels.*.allowFrom",
+    "channels.*.groupPolicy",
+    "channels.*.groups",
+    "channels.*.groupAllowFrom",
+    # resolved per agent run: tool policy, sandbox, the model (providers rebuilt on change)
+    "tools.profile",
+    "tools.allow",
+    "tools.deny",
+    "tools.byAgent",
+    "agents.defaults.sandbox",
+    "agent.model",
+    "models",
 )
-"""Dotted prefixes the running process cannot take; everything else applies live."""
+"""Dotted path patterns (``*`` = one key) that a running process really takes; every other
+change is built into a subsystem at start and is reported as needing a restart."""
 
 
 def flatten(node: Any, prefix: str = "") -> dict[str, Any]:
@@ -51,8 +71,14 @@ def changed_paths(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
 
 
-def needs_restart(path: str) -> bool:
-    return any(path == p or path.startswith(p + ".") or path.startswith(p + "[") for p in RESTART_PREFIXES)
+def applies_live(path: str) -> bool:
+    """True when ``path`` is, or lies under, one of :data:`LIVE_PATHS`."""
+    keys = path.split(".")
+    for pattern in LIVE_PATHS:
+        parts = pattern.split(".")
+        if len(keys) >= len(parts) and all(p in ("*", k) for p, k in zip(parts, keys, strict=False)):
+            return True
+    return False
 
 
 class ConfigReloader:
@@ -139,7 +165,7 @@ class ConfigReloader:
         changed = changed_paths(
             old.model_dump(mode="json", by_alias=True), settings.model_dump(mode="json", by_alias=True)
         )
-        restart = [p for p in changed if needs_restart(p)]
+        restart = [p for p in changed if not applies_live(p)]
         self._hash = digest
         self.last_error = None
         self.last_reload_ms = int(time.time() * 1000)
