@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,6 +21,34 @@ from moltbot.gateway.server import Gateway
 from moltbot.plugins import Plugins, load_plugins
 
 TOKEN = "test-token-0123456789abcdefghijklmnopqrstuvwxyz"
+TEST_DEADLINE = 60.0
+"""Seconds any async gateway test may take before it fails with ``trio.TooSlowError``."""
+
+
+def _bounded(test: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(test)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with trio.fail_after(TEST_DEADLINE):
+            return await test(*args, **kwargs)
+
+    return wrapper
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put every async test in this directory under :data:`TEST_DEADLINE`, so a regression
+    that waits forever fails fast with a traceback instead of hanging CI (not tests on a mock
+    clock, which jump past any deadline; their waits are bounded by the client's own)."""
+    here = Path(__file__).parent
+    for item in items:
+        test = getattr(item, "obj", None)
+        if (
+            isinstance(item, pytest.Function)
+            and item.path.parent == here
+            and inspect.iscoroutinefunction(test)
+            and not hasattr(test, "hypothesis")
+            and not {"mock_clock", "autojump_clock"} & set(item.fixturenames)
+        ):
+            item.obj = _bounded(test)
 
 
 def base_config(**gateway: Any) -> dict[str, Any]:

@@ -152,27 +152,35 @@ async def open_ws(
     headers: list[tuple[str, str]] | None = None,
     ssl_context: ssl.SSLContext | None = None,
     message_queue_size: int = 64,
+    timeout: float = 10.0,
 ) -> AsyncIterator[WebSocketConnection]:
     """A WebSocket whose TCP stream is always closed on exit (trio-websocket's own helper
-    leaves it to the garbage collector when the server closes first)."""
+    leaves it to the garbage collector when the server closes first). Connecting, the TLS
+    handshake and the upgrade each fail with ``trio.TooSlowError`` after ``timeout`` seconds:
+    a peer that accepts but never answers must not hang the caller."""
     parts = urlsplit(url)
     secure = parts.scheme == "wss"
     port = parts.port or (443 if secure else 80)
     host = parts.hostname or "127.0.0.1"
     resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    stream: trio.abc.Stream = await trio.open_tcp_stream(host, port)
+    with trio.fail_after(timeout):
+        stream: trio.abc.Stream = await trio.open_tcp_stream(host, port)
     try:
         if secure:
-            stream = trio.SSLStream(stream, ssl_context or ssl.create_default_context(), server_hostname=host)
+            tls = trio.SSLStream(stream, ssl_context or ssl.create_default_context(), server_hostname=host)
+            stream = tls
+            with trio.fail_after(timeout):
+                await tls.do_handshake()
         async with _single_errors(), trio.open_nursery() as nursery:
-            ws = await wrap_client_stream(
-                nursery,
-                stream,
-                host if parts.port is None else f"{host}:{port}",
-                resource,
-                extra_headers=headers,
-                message_queue_size=message_queue_size,
-            )
+            with trio.fail_after(timeout):
+                ws = await wrap_client_stream(
+                    nursery,
+                    stream,
+                    host if parts.port is None else f"{host}:{port}",
+                    resource,
+                    extra_headers=headers,
+                    message_queue_size=message_queue_size,
+                )
             try:
                 yield ws
             finally:
@@ -195,7 +203,7 @@ async def connect(
 ) -> AsyncIterator[GatewayClient]:
     """Open, authenticate (challenge -> connect -> hello-ok) and yield a client."""
     opts = opts or ConnectOptions()
-    async with open_ws(url, headers=headers, ssl_context=ssl_context) as ws:
+    async with open_ws(url, headers=headers, ssl_context=ssl_context, timeout=timeout) as ws:
         with trio.fail_after(timeout):
             challenge = json.loads(await ws.get_message())
             nonce = challenge.get("payload", {}).get("nonce")

@@ -231,6 +231,7 @@ class Gateway:
         config.errorlog = None
         config.websocket_max_message_size = self.limits.max_payload
         config.graceful_timeout = 1.0
+        config.ssl_handshake_timeout = self.limits.connection_timeout
         config.keep_alive_timeout = 30.0
         config.h2_max_concurrent_streams = 100
         ssl = self.app.settings.gateway.ssl
@@ -295,6 +296,10 @@ class Gateway:
         with trio.move_on_after(2):
             while self.connections:
                 await trio.sleep(0.01)
+        for conn in list(self.connections.values()):
+            # still flushing after 2 s: a client that stopped reading; its shielded socket
+            # write would keep the server (and the process) from ever stopping
+            conn.close(1001, "gateway shutting down", flush=False)
         self._stop_serving.set()
         await self._stopped.wait()
 
