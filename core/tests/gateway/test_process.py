@@ -48,6 +48,14 @@ class Proc:
                 self.out += chunk
         return match
 
+    async def read_until_end(self) -> str:
+        """Everything the process printed, once it has closed its output."""
+        assert self.process.stdout is not None
+        with trio.fail_after(20):
+            while chunk := await self.process.stdout.receive_some(4096):
+                self.out += chunk
+        return self.out.decode()
+
 
 @asynccontextmanager
 async def gateway_process(state: Path, *args: str, env: dict[str, str] | None = None) -> AsyncIterator[Proc]:
