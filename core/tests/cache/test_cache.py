@@ -10,8 +10,8 @@ from moltbot.cache.codec import wrap
 from moltbot.config.model import CacheConfig, PerformanceConfig
 from moltbot.interfaces.cache import CacheBackend
 from moltbot.metrics import MetricsRegistry
-from moltbot.resources import FixedProbe, ResourceManager
-from moltbot.resources.probe import MB
+from moltbot.resources import ResourceManager
+from moltbot.system import MB, FixedProbe
 from moltbot.testing import MemoryCacheBackend
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from moltbot.app import App
 from moltbot.config import Paths
 from moltbot.config.load import validate
 from moltbot.logs import setup as log_setup
-from moltbot.metrics.system import SystemReading
+from moltbot.system import FixedProbe
 from moltbot.testing import make_plugins
 
 
@@ -24,32 +24,6 @@ def build_app(tmp_path: Path, raw: dict[str, Any] | None = None, *impls: Callabl
     return App(
         paths=Paths(state_dir=state, config_path=state / "moltbot.json"), settings=settings, plugins=plugins
     )
-
-
-@dataclass
-class FakeProbe:
-    """A :class:`SystemProbe` whose reading tests set directly."""
-
-    reading: SystemReading = field(
-        default_factory=lambda: SystemReading(
-            cpu=0.1,
-            process_cpu=0.05,
-            process_rss=1 << 20,
-            process_uptime=5.0,
-            memory=0.3,
-            disk=0.5,
-            net_in=0,
-            net_out=0,
-        )
-    )
-    reads: int = 0
-
-    def set(self, **values: Any) -> None:
-        self.reading = replace(self.reading, **values)
-
-    def read(self) -> SystemReading:
-        self.reads += 1
-        return self.reading
 
 
 @dataclass
@@ -79,8 +53,8 @@ def make_app(tmp_path: Path) -> Callable[..., App]:
 
 
 @pytest.fixture
-def probe() -> FakeProbe:
-    return FakeProbe()
+def probe() -> FixedProbe:
+    return FixedProbe(process_rss=1 << 20)
 
 
 @pytest.fixture

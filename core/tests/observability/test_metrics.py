@@ -16,7 +16,7 @@ from moltbot.metrics.prometheus import exposition
 from moltbot.metrics.registry import MetricsRegistry
 from moltbot.metrics.sampler import MetricsSampler
 from moltbot.metrics.service import MetricsService
-from moltbot.metrics.system import PsutilProbe
+from moltbot.system import PsutilProbe
 
 BURN = "import time\nend = time.monotonic() + 30\nwhile time.monotonic() < end: pass\n"
 

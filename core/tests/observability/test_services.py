@@ -3,7 +3,7 @@
 import trio
 from loguru import logger
 
-from moltbot.metrics.system import PsutilProbe
+from moltbot.system import PsutilProbe
 
 
 async def test_registry_services_run_together_and_report_status(make_app, autojump_clock) -> None:

@@ -6,7 +6,8 @@ import trio
 from moltbot import BusyError
 from moltbot.config.model import PerformanceConfig
 from moltbot.metrics import MetricsRegistry
-from moltbot.resources import FixedProbe, ResourceManager
+from moltbot.resources import ResourceManager
+from moltbot.system import FixedProbe
 
 
 def manager(**agents):

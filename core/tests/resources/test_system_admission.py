@@ -1,14 +1,15 @@
 """Admission against system state read through an injected probe, and the memory-pressure response."""
 
 import gc
+import time
 
 import pytest
 import trio
 
 from moltbot import BusyError
 from moltbot.config.model import PerformanceConfig
-from moltbot.resources import FixedProbe, PsutilProbe, ResourceManager
-from moltbot.resources.probe import MB
+from moltbot.resources import ResourceManager
+from moltbot.system import MB, FixedProbe, PsutilProbe
 
 
 def performance(**overrides):
@@ -40,13 +41,13 @@ async def test_too_little_available_memory_is_refused_with_the_setting_named():
 
 
 async def test_cpu_and_disk_limits_refuse_new_resources():
-    probe = FixedProbe(cpu_usage=0.97)
+    probe = FixedProbe(cpu=0.97)
     resources = ResourceManager(performance(), probe=probe)
     assert "CPU usage is 97%" in await refused(resources, "exec")
     assert "CPU usage is 97%" in await refused(resources, "browser")
     async with resources.acquire("agent", holder="session:x", wait=False):
         pass  # agent runs wait on the model, not the CPU
-    probe.cpu_usage, probe.disk_usage = 0.2, 0.93
+    probe.cpu, probe.disk = 0.2, 0.93
     assert "disk is 93% full" in await refused(resources, "exec")
 
 
@@ -57,12 +58,12 @@ async def test_browser_requirement_is_its_memory_limit():
 
 
 async def test_waiting_caller_is_admitted_once_the_system_recovers(autojump_clock):
-    probe = FixedProbe(cpu_usage=0.99)
+    probe = FixedProbe(cpu=0.99)
     resources = ResourceManager(performance(), probe=probe)
 
     async def recover():
         await trio.sleep(2.5)
-        probe.cpu_usage = 0.1
+        probe.cpu = 0.1
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(recover)
@@ -71,7 +72,7 @@ async def test_waiting_caller_is_admitted_once_the_system_recovers(autojump_cloc
 
 
 async def test_waiting_caller_refused_by_the_system_gives_the_reason_at_the_deadline(autojump_clock):
-    resources = ResourceManager(performance(), probe=FixedProbe(disk_usage=0.99))
+    resources = ResourceManager(performance(), probe=FixedProbe(disk=0.99))
     with pytest.raises(BusyError, match=r"disk is 99% full.*gave up after waiting 2 s"):
         async with resources.acquire("agent", holder="session:x", timeout=2):
             pass
@@ -161,6 +162,18 @@ async def test_run_checks_on_its_interval(autojump_clock):
 
 def test_psutil_probe_reads_real_values(tmp_path):
     probe = PsutilProbe(tmp_path / "not-created-yet")
-    snap = probe.snapshot()
+    snap = probe.read()
     assert snap.memory_available > 0 and snap.process_rss > 0
-    assert 0 <= snap.cpu_usage <= 1 and 0 < snap.disk_usage < 1
+    assert 0 <= snap.cpu <= 1 and 0 < snap.disk < 1
+
+
+def test_psutil_probe_refreshes_cpu_once_per_window(tmp_path):
+    now = [0.0]
+    probe = PsutilProbe(tmp_path, cpu_window=5.0, clock=lambda: now[0])
+    burn_until = time.process_time() + 0.3
+    while time.process_time() < burn_until:
+        pass
+    held = probe.read()
+    assert (held.cpu, held.process_cpu) == (0.0, 0.0)  # the window has not passed: no new figure
+    now[0] = 5.0
+    assert probe.read().process_cpu > 0.2  # this process burned ~0.3 s of CPU since construction

@@ -13,7 +13,7 @@ from moltbot.cli.state import CliState, pass_state
 from moltbot.config.model import Settings
 from moltbot.metrics.registry import MetricsRegistry
 from moltbot.metrics.sampler import MetricsSampler
-from moltbot.metrics.system import PsutilProbe
+from moltbot.system import PsutilProbe
 
 
 def gateway_url(settings: Settings) -> str:

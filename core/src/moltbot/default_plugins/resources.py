@@ -13,13 +13,19 @@ from moltbot.app import App
 from moltbot.cache import Cache, SupportsStats, build_backend, check_namespace
 from moltbot.config.base import StrictModel
 from moltbot.interfaces.rpc import RpcContext, RpcError
-from moltbot.resources import PsutilProbe, ResourceManager
+from moltbot.resources import ResourceManager
 from moltbot.specs import CommandSpec, MethodSpec, ServiceSpec
+from moltbot.system import PsutilProbe
+
+CPU_WINDOW = 5.0
+"""Seconds an admission CPU reading covers at least; shorter ones are too spiky to refuse work."""
 
 
 def build_resource_manager(app: App) -> ResourceManager:
     return ResourceManager(
-        app.settings.performance, probe=PsutilProbe(app.paths.state_dir), metrics=app.metrics
+        app.settings.performance,
+        probe=PsutilProbe(app.paths.state_dir, cpu_window=CPU_WINDOW),
+        metrics=app.metrics,
     )
 
 

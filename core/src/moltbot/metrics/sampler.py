@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from moltbot.metrics.registry import MetricsRegistry
-from moltbot.metrics.system import SystemProbe, SystemReading
+from moltbot.system import SystemProbe, SystemReading
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import trio
 
 from moltbot.interfaces.service import Service
 from moltbot.metrics.sampler import MetricsSampler
-from moltbot.metrics.system import PsutilProbe, SystemProbe
+from moltbot.system import PsutilProbe, SystemProbe
 
 if TYPE_CHECKING:
     from moltbot.app import App

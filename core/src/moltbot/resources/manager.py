@@ -27,7 +27,7 @@ from moltbot.config.model import PerformanceConfig
 from moltbot.errors import BusyError
 from moltbot.interfaces.service import Service
 from moltbot.metrics import MetricsRegistry
-from moltbot.resources.probe import MB, SystemProbe, SystemSnapshot
+from moltbot.system import MB, SystemProbe, SystemReading
 
 Shedder = Callable[[], int]
 """Drops droppable memory (caches) when called; returns roughly how many bytes it freed."""
@@ -100,7 +100,7 @@ class ResourceManager(Service):
             )
         }  # fmt: skip
         self._shedders: dict[str, Shedder] = {}
-        self.last: SystemSnapshot | None = None
+        self.last: SystemReading | None = None
         self.over_memory_limit = False
         self.reliefs = 0
         self._relieved_at = -math.inf
@@ -171,7 +171,7 @@ class ResourceManager(Service):
 
     def _refusal(self, pool: _Pool) -> str | None:
         """Why the system cannot take one more ``pool.kind`` now, or ``None``."""
-        snap = self.probe.snapshot()
+        snap = self.probe.read()
         limits = self.performance.resources
         if pool.kind == "agent":
             if snap.process_rss > self.performance.agents.memory_limit * MB and (
@@ -190,14 +190,14 @@ class ResourceManager(Service):
                 f"only {snap.memory_available / MB:.0f} MB of memory is available and one of the "
                 f"{pool.label} needs {pool.requirement} MB ({pool.requirement_setting})"
             )
-        if pool.kind != "agent" and snap.cpu_usage > limits.cpu_limit:
+        if pool.kind != "agent" and snap.cpu > limits.cpu_limit:
             return (
-                f"CPU usage is {snap.cpu_usage:.0%}, above performance.resources.cpuLimit "
+                f"CPU usage is {snap.cpu:.0%}, above performance.resources.cpuLimit "
                 f"({limits.cpu_limit:.0%}); not starting more {pool.label}"
             )
-        if snap.disk_usage > limits.disk_limit:
+        if snap.disk > limits.disk_limit:
             return (
-                f"the state dir's disk is {snap.disk_usage:.0%} full, above performance.resources."
+                f"the state dir's disk is {snap.disk:.0%} full, above performance.resources."
                 f"diskLimit ({limits.disk_limit:.0%}); not starting more {pool.label}"
             )
         return None
@@ -208,10 +208,10 @@ class ResourceManager(Service):
         """Call ``shedder`` whenever memory is above ``gcThreshold`` (caches register here)."""
         self._shedders[name] = shedder
 
-    def check(self) -> SystemSnapshot:
+    def check(self) -> SystemReading:
         """One pressure check: GC and shedding above ``gcThreshold``, refusal state above
         ``memoryLimit``. Called by :meth:`run` on its interval."""
-        snap = self.probe.snapshot()
+        snap = self.probe.read()
         if snap.process_rss > self.performance.agents.gc_threshold * MB:
             snap = self._relieve()
         over = snap.process_rss > self.performance.agents.memory_limit * MB
@@ -231,7 +231,7 @@ class ResourceManager(Service):
         self.last = snap
         return snap
 
-    def _relieve(self) -> SystemSnapshot:
+    def _relieve(self) -> SystemReading:
         """Collect garbage and call every shedder; return a fresh reading."""
         self._relieved_at = time.monotonic()
         self.reliefs += 1
@@ -242,7 +242,7 @@ class ResourceManager(Service):
                 freed += shedder()
             except Exception:
                 logger.exception("shedder {} failed while relieving memory pressure", name)
-        snap = self.probe.snapshot()
+        snap = self.probe.read()
         logger.info(
             "memory pressure: gc collected {} objects, shedders freed {:.1f} MB; RSS now {:.0f} MB",
             unreachable,
