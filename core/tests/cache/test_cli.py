@@ -1,6 +1,7 @@
 """``moltbot cache stats|clear`` against the disk backend in a temporary state dir."""
 
 import json
+import socket
 
 import pytest
 import trio
@@ -26,7 +27,18 @@ def state(moltbot_home):
     return moltbot_home
 
 
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+NO_GATEWAY = f"ws://127.0.0.1:{closed_port()}"
+
+
 def run(state, *args):
+    if args[0] == "stats":  # never ask a gateway some other process runs on the default port
+        args = (*args, "--url", NO_GATEWAY)
     return CliRunner().invoke(cli, ["--no-plugins", "--state-dir", str(state), "cache", *args])
 
 
@@ -34,9 +46,11 @@ def test_stats_counts_entries_per_namespace(state):
     result = run(state, "stats", "--json")
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
+    assert stats["source"] == "backend" and "memory" not in stats
     assert stats["backend"] == "disk" and stats["entries"] == 4
     assert stats["namespaces"]["sessions"]["entries"] == 3
     text = run(state, "stats")
+    assert text.output.startswith(f"source: the backend alone (no gateway answered at {NO_GATEWAY})")
     assert "entries: 4" in text.output and "sessions: 3" in text.output
 
 

@@ -1,9 +1,10 @@
-"""``moltbot cache stats|clear``: the cache backend as seen from outside the gateway.
+"""``moltbot cache stats|clear``.
 
-The command opens the configured backend itself (the disk backend is safe to share with a
-running gateway). The memory level lives inside the gateway process; its counters come from
-the ``cache.stats`` gateway method, and a running gateway's memory level is cleared by
-``cache.clear``, not by this command.
+``stats`` asks the running gateway's ``cache.stats`` method (both levels: the memory LRU lives
+in the gateway process) and falls back to opening the configured backend itself when no gateway
+answers, saying which source it used. ``clear`` opens the backend directly (the disk backend is
+safe to share with a running gateway); a running gateway's memory level is cleared by the
+``cache.clear`` method, not by this command.
 """
 
 from __future__ import annotations
@@ -13,10 +14,17 @@ from typing import Any
 
 import click
 import trio
+from trio_websocket import HandshakeError
 
 from moltbot.cache import SupportsStats, build_backend, check_namespace, opened
+from moltbot.cli.client_cmd import client_options, target
 from moltbot.cli.state import CliState, pass_state
+from moltbot.gateway.client import ConnectOptions, GatewayClosed, connect
 from moltbot.interfaces.cache import CacheBackend
+from moltbot.interfaces.rpc import RpcError
+
+CONNECT_TIMEOUT = 3.0
+"""Seconds to wait for a gateway handshake before showing the backend alone."""
 
 
 @click.group("cache")
@@ -26,25 +34,85 @@ def cache_command() -> None:
 
 @cache_command.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@client_options
 @pass_state
-def stats_command(state: CliState, as_json: bool) -> None:
-    """Entries and bytes held by the cache backend, per namespace."""
+def stats_command(
+    state: CliState, as_json: bool, url: str | None, token: str | None, password: str | None
+) -> None:
+    """Entries and bytes per namespace; with a running gateway also its memory level and hits."""
     settings = state.settings()
-    backend = build_backend(settings, state.plugins, state.paths.state_dir)
-    stats = trio.run(_stats, backend)
-    stats = {"backend": settings.cache.backend, "enabled": settings.cache.enabled, **stats}
+    where, opts = target(state, url, token, password)
+    running = _gateway_stats(where, opts)
+    if running is not None:
+        stats = {
+            **running.get("backendStats", {}),
+            "source": "gateway",
+            "gateway": where,
+            "backend": settings.cache.backend,
+            "enabled": running.get("enabled", settings.cache.enabled),
+            **{k: running[k] for k in _LIVE if k in running},
+        }
+    else:
+        backend = build_backend(settings, state.plugins, state.paths.state_dir)
+        stats = {
+            **trio.run(_stats, backend),
+            "source": "backend",
+            "backend": settings.cache.backend,
+            "enabled": settings.cache.enabled,
+        }
     if as_json:
         click.echo(json.dumps(stats, indent=2))
         return
+    if stats["source"] == "gateway":
+        click.echo(f"source: the running gateway at {where} (cache.stats)")
+    else:
+        click.echo(f"source: the backend alone (no gateway answered at {where})")
     click.echo(f"backend: {stats['backend']}" + ("" if stats["enabled"] else " (cache.enabled is false)"))
     if "path" in stats:
         click.echo(f"file: {stats['path']} ({_size(stats['fileBytes'])} on disk)")
     size = "" if stats.get("bytes") is None else f", {_size(stats['bytes'])}"
-    click.echo(f"entries: {stats['entries']}{size}")
+    if "entries" in stats:
+        click.echo(f"entries: {stats['entries']}{size}")
     for name, ns in sorted(stats.get("namespaces", {}).items()):
         size = "" if ns.get("bytes") is None else f", {_size(ns['bytes'])}"
         click.echo(f"  {name}: {ns['entries']}{size}")
-    click.echo("memory level: inside the running gateway (gateway method cache.stats)")
+    if "memory" in stats:
+        memory = stats["memory"]
+        click.echo(
+            f"memory level: {memory['entries']} of {memory['maxEntries']} entries, "
+            f"{_size(memory['bytes'])} of {_size(memory['maxBytes'])}, {memory['evictions']} evictions"
+        )
+        click.echo(
+            f"hits: {stats['memoryHits']} memory, {stats['backendHits']} backend; "
+            f"misses: {stats['misses']}; backend errors: {stats['backendErrors']}"
+        )
+    else:
+        click.echo("memory level: lives in the gateway process (not running, so nothing to show)")
+
+
+_LIVE = ("memory", "memoryHits", "backendHits", "misses", "backendErrors")
+"""Counters of the running cache that only the gateway process knows."""
+
+
+def _gateway_stats(url: str, opts: ConnectOptions) -> dict[str, Any] | None:
+    """The running gateway's ``cache.stats``, or ``None`` when no gateway answers at ``url``.
+
+    A gateway that answers but refuses (bad credentials, the cache service not running) is an
+    error, not a reason to show other figures.
+    """
+
+    async def ask() -> dict[str, Any]:
+        async with connect(url, opts, timeout=CONNECT_TIMEOUT) as client:
+            return await client.call("cache.stats")
+
+    try:
+        return trio.run(ask)
+    except RpcError as exc:
+        raise click.ClickException(f"the gateway at {url} answered {exc.code}: {exc.message}") from None
+    except GatewayClosed as exc:
+        raise click.ClickException(f"the gateway at {url}: {exc}") from None
+    except (OSError, trio.TooSlowError, HandshakeError):
+        return None
 
 
 @cache_command.command("clear")
