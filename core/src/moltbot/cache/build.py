@@ -17,7 +17,7 @@ class SupportsStats(Protocol):
     """Backends that can count what they hold (``moltbot cache stats``)."""
 
     async def stats(self) -> dict[str, Any]:
-        """``{"entries": int, "bytes": int | None, "namespaces": {ns: entries}, ...}``."""
+        """``{"entries": int, "bytes": int | None, "namespaces": {ns: {"entries": int}}, ...}``."""
         ...
 
 

@@ -16,6 +16,17 @@ class CacheBackend(ABC):
     Error handling:
         Backends raise on I/O failure; the cache treats a failing backend as a miss and
         logs it rather than failing the caller.
+
+    Optional extras (used when present, see :func:`moltbot.cache.opened` and
+    :class:`moltbot.cache.SupportsStats`):
+        ``__aenter__``/``__aexit__``: the cache service and ``moltbot cache`` hold the backend
+        inside ``async with backend:`` for as long as they use it, for clients whose connection
+        pool is bound to the task that opened it (coredis); ``aclose`` is still called after.
+
+        ``async stats() -> dict``: what the backend holds, ``{"entries": int, "bytes": int |
+        None, "namespaces": {ns: {"entries": int, ...}}, ...}``, shown by ``moltbot cache stats``
+        and the ``cache.stats`` gateway method; without it ``cache.stats`` omits the backend's
+        figures and ``moltbot cache stats`` without a gateway says the backend cannot report.
     """
 
     @abstractmethod
