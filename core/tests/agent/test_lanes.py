@@ -141,3 +141,15 @@ async def test_idempotency_key_returns_the_same_run(make_app, fake) -> None:
         assert a == b
         assert (await runtime.wait(a, 10))["text"] == "echo: hi"
     assert len(fake.requests) == 1
+
+
+def test_a_message_after_the_turn_loop_ended_queues_instead_of_steering() -> None:
+    from moltbot.agent.lanes import Lane, Run
+
+    lane = Lane(KEY)
+    active = Run(id="r1", session_key=KEY, text="a")
+    lane.active = active
+    late = Run(id="r2", session_key=KEY, text="b")
+    active.steerable = False
+    assert lane.add(late, "steer", cap=5) == []
+    assert late.merged_into is None and list(lane.queue) == [late]

@@ -86,6 +86,7 @@ async def execute(rt: AgentRuntime, lane: Lane, run: Run) -> None:
             with trio.CancelScope(shield=True):
                 await session.append(E.message("assistant", outcome.partial, aborted=True))
             outcome.text = outcome.partial
+    run.steerable = False
     lane.requeue_steered(run)
     text = _reply_text(status, outcome, error, settings.agent.max_steps)
     result = _result(run, status, text, error, outcome, session)

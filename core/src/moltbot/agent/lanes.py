@@ -37,6 +37,8 @@ class Run:
     done: trio.Event = field(default_factory=trio.Event)
     scope: trio.CancelScope | None = None
     abort_requested: bool = False
+    steerable: bool = True
+    """False once the turn's loop has ended: later messages queue instead of steering."""
     merged_into: Run | None = None
     """Set when this message was answered as part of another run (collect, steer)."""
     steered: list[Run] = field(default_factory=list)
@@ -81,7 +83,7 @@ class Lane:
         dropped: list[Run] = []
         active = self.active
         if active is not None and not active.finished:
-            if mode == "steer" and not active.abort_requested:
+            if mode == "steer" and active.steerable and not active.abort_requested:
                 run.merged_into = active
                 run.status = "running"
                 active.steered.append(run)
