@@ -35,8 +35,13 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> JS
     return JSONResponse({"error": {"message": message, "type": kind, "code": None}}, status_code=status)
 
 
-def _enabled(app: Any) -> bool:
-    return bool(app is not None and app.settings.gateway.http.endpoints.chat_completions.enabled)
+def _refusal(app: Any) -> Response | None:
+    """404 while the API is off; 503 when the server has no app attached (a wiring bug)."""
+    if app is None:
+        return _error(503, "the moltbot app is not attached to this HTTP server", "server_error")
+    if not app.settings.gateway.http.endpoints.chat_completions.enabled:
+        return _error(404, "the OpenAI-compatible API is disabled (gateway.http.endpoints.chatCompletions)")
+    return None
 
 
 def agent_of(model: Any) -> str | None:
@@ -65,8 +70,8 @@ def last_user_text(messages: Any) -> str | None:
 
 async def models_route(request: Request) -> Response:
     app = _app(request)
-    if not _enabled(app):
-        return _error(404, "the OpenAI-compatible API is disabled (gateway.http.endpoints.chatCompletions)")
+    if (refusal := _refusal(app)) is not None:
+        return refusal
     data = [
         {"id": name, "object": "model", "created": 0, "owned_by": "moltbot"}
         for name in ("moltbot", "moltbot:main")
@@ -76,8 +81,8 @@ async def models_route(request: Request) -> Response:
 
 async def completions_route(request: Request) -> Response:
     app = _app(request)
-    if not _enabled(app):
-        return _error(404, "the OpenAI-compatible API is disabled (gateway.http.endpoints.chatCompletions)")
+    if (refusal := _refusal(app)) is not None:
+        return refusal
     runtime = app.services.get("agent")
     if runtime is None:
         return _error(503, "the agent runtime is not running", "server_error")
