@@ -126,6 +126,16 @@ async def test_the_same_alert_is_sent_once(make_app) -> None:
     assert [m.text for m in sent(channels)] == ["[WARNING] m 2 > 1 — x"]
 
 
+async def test_without_channels_or_a_gateway_the_error_says_so(make_app) -> None:
+    raw = {**settings({"channel": "memory", "target": "owner-1"}), "gateway": {"port": free_port()}}
+    sink = build_alert_sinks(make_app(raw, moltbot_register_channels))["channel"]
+    alert = Alert(
+        level="warning", metric="m", current_value=2, threshold=1, message="x", time=datetime.now(UTC)
+    )
+    with pytest.raises(ConnectionError, match="no channels service in this process and no gateway answered"):
+        await sink.send(alert)
+
+
 class TestChannelAlertSinkConformance(AlertSinkConformance):
     @pytest.fixture
     async def alert_harness(self, make_app, nursery):

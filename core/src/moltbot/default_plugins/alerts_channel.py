@@ -107,8 +107,13 @@ class ChannelAlertSink(AlertSink):
             "account": self.config.account,
             "idempotencyKey": key,
         }
-        async with connect(url, opts) as client:
-            await client.call("send", params)
+        try:
+            async with connect(url, opts) as client:
+                await client.call("send", params)
+        except OSError as exc:
+            raise ConnectionError(
+                f"no channels service in this process and no gateway answered at {url} ({exc})"
+            ) from exc
 
 
 @hookimpl
