@@ -85,10 +85,11 @@ def tree_cpu(pid: int) -> float:
     return sum(sum(p.cpu_times()[:2]) for p in [proc, *proc.children(recursive=True)])
 
 
-def start_gateway(state: Path, port: int, fake_url: str) -> subprocess.Popen[bytes]:
+def start_gateway(state: Path, port: int, fake_url: str, max_runs: int | None) -> subprocess.Popen[bytes]:
+    agents = {"maxConcurrentRuns": max_runs} if max_runs else {}
     config = {
         "gateway": {"auth": {"mode": "token", "token": TOKEN}},
-        "performance": {"gateway": {"rateLimiting": {"enabled": False}}},
+        "performance": {"gateway": {"rateLimiting": {"enabled": False}}, "agents": agents},
         "agent": {"model": "openai/fake-model", "workspace": str(state / "workspace")},
         "models": {"providers": {"openai": {"baseUrl": fake_url, "apiKey": "sk-bench"}}},
     }
@@ -181,7 +182,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await nursery.start(fake.run)
         with tempfile.TemporaryDirectory(prefix="moltbot-bench-agent-") as tmp:
             port = free_port()
-            proc = start_gateway(Path(tmp) / "state", port, fake.base_url)
+            proc = start_gateway(Path(tmp) / "state", port, fake.base_url, args.max_runs)
             url = f"ws://127.0.0.1:{port}"
             try:
                 await wait_ready(url)
@@ -297,6 +298,12 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--per-session", type=int, default=20)
+    parser.add_argument(
+        "--max-runs",
+        type=int,
+        default=None,
+        help="performance.agents.maxConcurrentRuns (default: the config default)",
+    )
     args = parser.parse_args()
     result = trio.run(main_async, args)
     command = "python bench/agent/bench_agent.py " + " ".join(sys.argv[1:])
