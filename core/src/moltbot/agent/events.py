@@ -5,6 +5,13 @@
 (phase start/result) and ``usage``. ``chat`` events: ``{runId, sessionKey, agentId, seq, state,
 message?, deltaText?, stopReason?, errorMessage?}`` with ``state`` delta/final/error/aborted.
 Both go to operators holding ``operator.read``; ``seq`` counts the run's events from 1.
+
+Text deltas are coalesced: the first chunk goes out at once, later chunks at most every
+:data:`DELTA_INTERVAL` seconds (OpenClaw throttles ``chat`` deltas at 150 ms), because every
+event is fanned out to every operator connection. ``data.delta`` of the ``assistant`` stream
+still concatenates to the exact text (pending text is flushed before any other ``agent``
+event); a ``chat`` delta's ``deltaText`` is the text since the previous ``chat`` delta, and
+text still pending when the run ends is carried only by the final event's ``message``.
 """
 
 from __future__ import annotations
@@ -13,9 +20,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import trio
+
 from moltbot.agent.trace import RunTrace
 
 Broadcast = Callable[[str, dict[str, Any]], None]
+
+DELTA_INTERVAL = 0.15
+"""Seconds between two delta broadcasts of one run (chunks in between are merged)."""
 
 
 def now_ms() -> int:
@@ -48,6 +60,10 @@ class RunEvents:
         self.seq = 0
         self.text = ""
         self._item = 0
+        self._agent_pending = ""
+        self._chat_pending = ""
+        self._last_delta = float("-inf")
+        """``trio.current_time()`` of the latest delta broadcast."""
 
     def _base(self) -> dict[str, Any]:
         base = {"runId": self.run_id, "sessionKey": self.session_key, "agentId": self.agent_id}
@@ -56,6 +72,8 @@ class RunEvents:
         return base
 
     def agent(self, stream: str, data: dict[str, Any], *, trace: bool = True) -> None:
+        if stream != "assistant":
+            self._flush_agent()
         self.seq += 1
         ts = now_ms()
         if trace:
@@ -83,15 +101,35 @@ class RunEvents:
 
     def new_message(self) -> None:
         """A new assistant message begins (after tool results): deltas get a new item id."""
+        self._flush_agent()
+        self._flush_chat()
         self._item += 1
+        self.text = ""
 
     def delta(self, chunk: str) -> None:
+        """A text chunk from the model: broadcast now, or merged into the next broadcast."""
         self.text += chunk
-        data = {"text": self.text, "delta": chunk, "itemId": f"{self.run_id}:{self._item}"}
-        self.agent("assistant", data, trace=False)
-        self.chat("delta", deltaText=chunk, message=chat_message(self.text))
+        self._agent_pending += chunk
+        self._chat_pending += chunk
+        now = trio.current_time()
+        if now - self._last_delta >= DELTA_INTERVAL:
+            self._last_delta = now
+            self._flush_agent()
+            self._flush_chat()
+
+    def _flush_agent(self) -> None:
+        if self._agent_pending:
+            chunk, self._agent_pending = self._agent_pending, ""
+            data = {"text": self.text, "delta": chunk, "itemId": f"{self.run_id}:{self._item}"}
+            self.agent("assistant", data, trace=False)
+
+    def _flush_chat(self) -> None:
+        if self._chat_pending:
+            chunk, self._chat_pending = self._chat_pending, ""
+            self.chat("delta", deltaText=chunk, message=chat_message(self.text))
 
     def tool_start(self, call_id: str, name: str, args: dict[str, Any]) -> None:
+        self._flush_chat()
         self.agent("tool", {"phase": "start", "name": name, "toolCallId": call_id, "args": args})
 
     def tool_end(self, call_id: str, name: str, result: str, is_error: bool, duration_ms: float) -> None:

@@ -88,7 +88,6 @@ async def run_turn(setup: TurnSetup, events: RunEvents, outcome: TurnOutcome) ->
             max_tokens=setup.max_tokens_of(setup.candidates[0]) if setup.candidates else None,
         )
         events.new_message()
-        events.text = ""
         text, calls, usage, answered = "", [], None, None
         started = time.perf_counter()
         async for event in setup.policy.stream(setup.candidates, request):
