@@ -110,3 +110,22 @@ async def test_trace_is_persisted(make_app, fake) -> None:
     assert perf["totalDuration"] >= perf["modelCallTime"] + perf["toolExecutionTime"] - 0.01
     kinds = [e["type"] for e in trace["events"]]
     assert kinds.count("model") == 2 and "tool" in kinds
+
+
+async def test_user_message_is_synced_by_the_end_of_every_run(make_app, fake) -> None:
+    """The user message is appended without its own fsync (the answer's append covers it);
+    a run that fails before any answer fsyncs it at its end instead."""
+    app = make_app(model_config(fake))
+    fake.script(
+        Reply(text="fine"),
+        Reply(status=400, error_type="invalid_request_error", error_message="bad request"),
+    )
+    async with running(app) as runtime:
+        assert (await ask(runtime, "first"))["status"] == "ok"
+        session = await (await runtime.store(KEY)).get(KEY)
+        assert session is not None and session.unsynced is False
+        assert (await ask(runtime, "second"))["status"] == "error"
+        assert session.unsynced is False
+        lines = [json.loads(line) for line in session.path.read_text().splitlines()]
+        users = [e["content"] for e in lines if e.get("role") == "user"]
+        assert users == ["first", "second"]

@@ -65,8 +65,11 @@ async def execute(rt: AgentRuntime, lane: Lane, run: Run) -> None:
                 events.session_id = trace.session_id = session.id
                 events.start()
                 sender = run.origin.sender if run.origin else None
+                # written before the model call (a crashed process keeps it) but fsynced by
+                # the turn's next append, which saves one fsync per turn (docs/sessions.md)
                 await session.append(
-                    E.message("user", run.prompt_text(), channel=_channel(run), sender=sender)
+                    E.message("user", run.prompt_text(), channel=_channel(run), sender=sender),
+                    sync=False,
                 )
                 await _turn(rt, lane, run, session, events, outcome)
         except ProviderError as exc:
@@ -93,6 +96,10 @@ async def execute(rt: AgentRuntime, lane: Lane, run: Run) -> None:
     events.end(status, text, outcome.stop_reason, error)
     with trio.CancelScope(shield=True):
         if session is not None:
+            try:
+                await session.sync()  # the user message, when the run ended before an answer
+            except OSError as exc:
+                logger.warning("cannot fsync the transcript of run {}: {}", run.id, exc)
             record_json = trace.to_json(status=status, stop_reason=outcome.stop_reason, error=error)
             directory = traces_dir(rt.app.paths.state_dir, agent_id)
             try:

@@ -56,6 +56,8 @@ class Session:
         """Bytes of torn lines set aside while this object read the file."""
         self._clock = clock
         self._lock = trio.Lock()
+        self.unsynced = False
+        """An append with ``sync=False`` has not been covered by an fsync yet."""
         self.on_change: Callable[[Session], None] | None = None
 
     @property
@@ -109,7 +111,7 @@ class Session:
         self.entries.append(entry)
         self.meta.apply(entry)
 
-    def _write(self, entries: list[Entry]) -> list[Entry]:
+    def _write(self, entries: list[Entry], sync: bool = True) -> list[Entry]:
         with locked_append_fd(self.path) as fd:
             self._sync(os.fstat(fd).st_size)
             parent = self.entries[-1]["id"] if self.entries else None
@@ -118,24 +120,35 @@ class Session:
             for entry in entries:
                 stamped.append({"id": new_entry_id(), "parentId": parent, "timestamp": stamp, **entry})
                 parent = stamped[-1]["id"]
-            self.size = transcript.write_all(fd, b"".join(map(transcript.encode, stamped)))
+            self.size = transcript.write_all(fd, b"".join(map(transcript.encode, stamped)), sync=sync)
+        self.unsynced = not sync
         for entry in stamped:
             self._add(entry)
         self.meta.bytes = self.size
         return stamped
 
-    async def append(self, *entries: Entry) -> list[Entry]:
+    async def append(self, *entries: Entry, sync: bool = True) -> list[Entry]:
         """Durably append ``entries`` (built with :mod:`moltbot.sessions.entries`) as one write.
 
         Fills in ``id``, ``parentId`` and ``timestamp``; returns the stored entries once they
         are fsynced. Several entries in one call (an assistant message and its usage) go out in
         one ``write()``, so one fsync covers them; a crash can still tear the last of them.
+        With ``sync=False`` the entries are written but not fsynced: they survive a crash of
+        the process, and the next synced append of this transcript makes them survive a power
+        loss too (an fsync flushes every earlier write of the file).
         """
         async with self._lock:
-            stored = await trio.to_thread.run_sync(self._write, list(entries))
+            stored = await trio.to_thread.run_sync(self._write, list(entries), sync)
         if self.on_change is not None:
             self.on_change(self)
         return stored
+
+    async def sync(self) -> None:
+        """Fsync the transcript if an unsynced append is not covered yet (end of a run)."""
+        async with self._lock:
+            if self.unsynced:
+                await trio.to_thread.run_sync(transcript.fsync_file, self.path)
+                self.unsynced = False
 
     def context(self) -> ContextView:
         """The model's view: after the latest compaction, its summary plus the entries from its

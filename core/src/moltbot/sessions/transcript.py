@@ -46,6 +46,14 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def create(path: Path, header: Entry) -> int:
     """Create ``path`` holding only ``header``, atomically (a crash leaves no half header).
 
@@ -66,15 +74,19 @@ def create(path: Path, header: Entry) -> int:
     return len(data)
 
 
-def write_all(fd: int, data: bytes) -> int:
-    """Append complete lines to an ``O_APPEND`` descriptor and ``fsync``; returns the new size.
+def write_all(fd: int, data: bytes, *, sync: bool = True) -> int:
+    """Append complete lines to an ``O_APPEND`` descriptor, ``fsync`` unless ``sync`` is false;
+    returns the new size.
 
-    Cost does not depend on the file's length: nothing is read or rewritten.
+    Cost does not depend on the file's length: nothing is read or rewritten. Without the fsync
+    the lines survive a crash of the process (they are in the kernel's page cache) but not of
+    the machine until the next synced append, whose fsync covers them too.
     """
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-    os.fsync(fd)
+    if sync:
+        os.fsync(fd)
     return os.fstat(fd).st_size
 
 
@@ -114,11 +126,7 @@ def set_aside(path: Path, chunk: Chunk) -> None:
     finally:
         os.close(fd)
     os.truncate(path, chunk.end)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_file(path)
     logger.warning("{}: a torn last line ({} bytes) was moved to {}", path, len(chunk.torn), side.name)
 
 
