@@ -1,14 +1,11 @@
-"""Gateway methods over sessions: ``sessions.list|preview|patch|reset|compact``.
-
-``sessions.delete`` is not offered: the session store has no removal operation yet, and
-faking one (a reset) would tell clients something untrue.
-"""
+"""Gateway methods over sessions: ``sessions.list|preview|patch|reset|delete|compact``."""
 
 from __future__ import annotations
 
 import time
 from typing import Any, Literal
 
+import trio
 from pydantic import Field
 
 from moltbot.agent.lanes import QUEUE_MODES
@@ -17,6 +14,7 @@ from moltbot.errors import ConfigError
 from moltbot.interfaces.provider import ProviderError
 from moltbot.interfaces.rpc import RpcContext, RpcError
 from moltbot.models.refs import resolve
+from moltbot.sessions.keys import parse_key
 from moltbot.sessions.meta import SessionMeta
 
 
@@ -42,6 +40,10 @@ class PatchParams(Params):
 class ResetParams(Params):
     key: str
     reason: Literal["new", "reset", "manual"] = "reset"
+
+
+class DeleteParams(Params):
+    key: str
 
 
 class CompactParams(Params):
@@ -156,6 +158,29 @@ async def sessions_reset(ctx: RpcContext) -> dict[str, Any]:
     aborted = await runtime.abort(key)
     session = await runtime.reset_session(key, "manual" if params.reason != "new" else "new")
     return {"ok": True, "key": key, "entry": {"sessionId": session.id}, "abortedRuns": aborted}
+
+
+async def sessions_delete(ctx: RpcContext) -> dict[str, Any]:
+    """{key}: stop the key's runs, then forget it. Its transcripts stay on disk renamed
+    ``*.jsonl.deleted`` (see :meth:`SessionStore.delete`); its overrides are cleared. The main
+    session cannot be deleted (``sessions.reset`` starts it over), as in OpenClaw."""
+    params: DeleteParams = ctx.params
+    runtime = runtime_of(ctx)
+    key = key_of(runtime, params.key)
+    if key == key_of(runtime, None, parse_key(key).agent_id):
+        raise RpcError("INVALID_REQUEST", f"the main session {key} cannot be deleted; use sessions.reset")
+    aborted = await runtime.abort(key)
+    cap = max(0.5, ctx.app.settings.performance.gateway.request_timeout / 1000 - 1)
+    runs = [run for run in map(runtime.runs.get, aborted) if run is not None]
+    with trio.move_on_after(cap):
+        for run in runs:
+            await run.done.wait()
+    if not all(run.done.is_set() for run in runs):
+        raise RpcError("UNAVAILABLE", f"the runs of {key} are still stopping; try again", retryable=True)
+    deleted = await (await runtime.store(key)).delete(key)
+    if runtime.overrides(key).get(key):
+        await runtime.set_override(key, model=None, queueMode=None, label=None)
+    return {"ok": True, "key": key, "deleted": deleted, "abortedRuns": aborted}
 
 
 async def sessions_compact(ctx: RpcContext) -> dict[str, Any]:

@@ -48,6 +48,8 @@ def moltbot_register_gateway_methods() -> Iterator[MethodSpec]:
          "Set a session's model, queue mode or label"),
         ("sessions.reset", rpc_sessions.sessions_reset, rpc_sessions.ResetParams, admin, True,
          "Start a fresh session under a key"),
+        ("sessions.delete", rpc_sessions.sessions_delete, rpc_sessions.DeleteParams, admin, True,
+         "Forget a session (its transcripts are kept aside)"),
         ("sessions.compact", rpc_sessions.sessions_compact, rpc_sessions.CompactParams, admin, True,
          "Summarize a session's older messages now"),
         ("models.list", rpc.models_list, None, read, False, "Configured models"),
