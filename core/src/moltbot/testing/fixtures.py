@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from moltbot.plugins import Plugins
 from moltbot.testing import make_plugins as _make_plugins
+from moltbot.testing.http_receiver import HttpReceiver, serve_http_receiver
 
 
 @pytest.fixture
@@ -39,3 +40,10 @@ def moltbot_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     ):
         monkeypatch.delenv(name, raising=False)
     yield state
+
+
+@pytest.fixture
+async def http_receiver() -> AsyncIterator[HttpReceiver]:
+    """A loopback HTTP receiver that records requests and can fail, throttle or stall."""
+    async with serve_http_receiver() as receiver:
+        yield receiver

@@ -1,16 +1,18 @@
-"""A raw HTTP/1.1 receiver on loopback (no httpx on the server side) that can be told to fail
-with 500 or throttle with 429 before it recovers."""
+"""A raw HTTP/1.1 receiver on loopback for testing plugins that POST somewhere (log and alert
+sinks, webhooks). No HTTP library on the server side; it can be told to fail with 500, throttle
+with 429 (and a ``Retry-After``) or stall before it recovers. The ``http_receiver`` fixture in
+:mod:`moltbot.testing.fixtures` starts one."""
 
 from __future__ import annotations
 
 import json
 from collections import deque
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-import pytest
 import trio
 
 REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 429: "Too Many Requests", 500: "Server Error"}
@@ -37,6 +39,7 @@ class HttpReceiver:
 
     @property
     def url(self) -> str:
+        """Where to POST; any path is accepted and recorded."""
         return f"http://127.0.0.1:{self.port}/ingest"
 
     def fail_next(self, status: int, times: int = 1, **headers: str) -> None:
@@ -73,8 +76,9 @@ class HttpReceiver:
         await stream.aclose()
 
 
-@pytest.fixture
-async def http_receiver() -> AsyncIterator[HttpReceiver]:
+@asynccontextmanager
+async def serve_http_receiver() -> AsyncIterator[HttpReceiver]:
+    """Run an :class:`HttpReceiver` on a free loopback port for the duration of the block."""
     receiver = HttpReceiver()
     async with trio.open_nursery() as nursery:
         listeners = await nursery.start(partial(trio.serve_tcp, host="127.0.0.1"), receiver.handle, 0)
