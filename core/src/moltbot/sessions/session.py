@@ -15,9 +15,10 @@ from pathlib import Path
 
 import trio
 
+from moltbot.errors import BusyError
 from moltbot.sessions import transcript
 from moltbot.sessions.entries import CONTEXT_TYPES, Entry, estimate_tokens, new_entry_id
-from moltbot.sessions.locking import locked_append_fd
+from moltbot.sessions.locking import LOCK_TIMEOUT, locked_append_fd
 from moltbot.sessions.meta import SessionMeta
 
 Clock = Callable[[], datetime]
@@ -111,8 +112,10 @@ class Session:
         self.entries.append(entry)
         self.meta.apply(entry)
 
-    def _write(self, entries: list[Entry], sync: bool = True) -> list[Entry]:
-        with locked_append_fd(self.path) as fd:
+    def _write(
+        self, entries: list[Entry], sync: bool = True, lock_timeout: float = LOCK_TIMEOUT
+    ) -> list[Entry]:
+        with locked_append_fd(self.path, timeout=lock_timeout) as fd:
             self._sync(os.fstat(fd).st_size)
             parent = self.entries[-1]["id"] if self.entries else None
             stamp = self._clock().isoformat()
@@ -135,10 +138,17 @@ class Session:
         one ``write()``, so one fsync covers them; a crash can still tear the last of them.
         With ``sync=False`` the entries are written but not fsynced: they survive a crash of
         the process, and the next synced append of this transcript makes them survive a power
-        loss too (an fsync flushes every earlier write of the file).
+        loss too (an fsync flushes every earlier write of the file). Such a write is done on
+        the event loop when the transcript's lock is free (no thread hop), else in a thread.
         """
         async with self._lock:
-            stored = await trio.to_thread.run_sync(self._write, list(entries), sync)
+            if sync:
+                stored = await trio.to_thread.run_sync(self._write, list(entries))
+            else:
+                try:  # a page-cache write of a line or two costs less than a thread hop
+                    stored = self._write(list(entries), False, 0)
+                except BusyError:  # another process is writing: wait for it in a thread
+                    stored = await trio.to_thread.run_sync(self._write, list(entries), False)
         if self.on_change is not None:
             self.on_change(self)
         return stored
