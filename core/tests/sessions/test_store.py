@@ -151,6 +151,20 @@ async def test_delete_hides_every_transcript_of_the_key_but_keeps_the_files(tmp_
     assert fresh.context().entries == []
 
 
+async def test_a_stale_session_cannot_write_after_delete(tmp_path):
+    """A turn still holding the session when the key is deleted gets an error on its next
+    append; it never recreates a headerless transcript (``sessions.delete`` stops runs first)."""
+    store = await populate(tmp_path / "s", turns=1)
+    stale = await store.get(KEY)
+    assert await store.delete(KEY) is True
+    with pytest.raises(FileNotFoundError):
+        await stale.append(E.message("assistant", "too late"))
+    with pytest.raises(FileNotFoundError):
+        await stale.append(E.message("assistant", "too late"), sync=False)
+    assert list((tmp_path / "s").glob("*.jsonl")) == []
+    assert (await open_store(tmp_path / "s")).list() == []
+
+
 async def test_a_transcript_removed_behind_the_stores_back_starts_a_new_session(tmp_path):
     await populate(tmp_path / "s", turns=1)
     store = await open_store(tmp_path / "s")  # nothing loaded yet: the next access reads the file
