@@ -8,7 +8,8 @@ concurrently across 10 sessions (one connection each), the gateway's CPU per tur
 request body the model receives for a trivial "hi" turn with the default tools.
 
 Usage: .venv/bin/python bench/agent/bench_agent.py [--turns 200] [--sessions 10] [--per-session 20]
-Writes bench/results/agent.json and bench/results/agent.md.
+[--repeat 3]. With ``--repeat N`` each figure is the median of N runs (a fresh gateway each).
+Writes bench/results/agent.json and bench/results/agent.md, with the machine's load average.
 """
 
 from __future__ import annotations
@@ -242,6 +243,25 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """``runs[0]`` with every number replaced by its median over ``runs``."""
+    out: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        if isinstance(value, dict):
+            out[key] = median_of([r[key] for r in runs])
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            middle = statistics.median(r[key] for r in runs)
+            out[key] = type(value)(round(middle, 2)) if isinstance(value, float) else int(middle)
+        else:
+            out[key] = value
+    return out
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
 def render(r: dict[str, Any], command: str) -> str:
     seq, conc = r["seq"], r["conc"]
     kb = r["hi_request_bytes"] / 1024
@@ -273,6 +293,9 @@ def render(r: dict[str, Any], command: str) -> str:
     return f"""# Agent: gateway overhead per turn
 
 Run {r["when"]} on {r["machine"]}. Command: `{command}`.
+Load average (1/5/15 min) before: {r["load_before"]}, after: {r["load_after"]}.
+{r["repeat"]} run(s), each figure the median over them; concurrent turns/s of each run:
+{", ".join(map(str, r["conc_tps_runs"]))}.
 
 A real `moltbot run` process (every built-in service running) with `agent.model` pointing at
 the fake OpenAI server (`moltbot.testing.fake_openai`, instant echo replies, streamed) in the
@@ -304,8 +327,17 @@ def main() -> None:
         default=None,
         help="performance.agents.maxConcurrentRuns (default: the config default)",
     )
+    parser.add_argument("--repeat", type=int, default=1, help="runs; each figure is their median")
     args = parser.parse_args()
-    result = trio.run(main_async, args)
+    before = load_average()
+    runs = [trio.run(main_async, args) for _ in range(max(1, args.repeat))]
+    result = median_of(runs)
+    result.update(
+        repeat=len(runs),
+        conc_tps_runs=[r["conc"]["turns_per_s"] for r in runs],
+        load_before=before,
+        load_after=load_average(),
+    )
     command = "python bench/agent/bench_agent.py " + " ".join(sys.argv[1:])
     out = ROOT / "bench" / "results"
     (out / "agent.json").write_text(json.dumps(result, indent=2) + "\n")
