@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import trio
+from trio.testing import MockClock
 
 from moltbot.app import App
 from moltbot.config import load_settings, resolve_paths, write_config
@@ -32,7 +33,14 @@ def _virtual_now() -> datetime:
     return BASE + timedelta(seconds=trio.current_time())
 
 
-async def test_schedule_writes_archives(moltbot_home: Path, autojump_clock):
+@pytest.fixture
+def patient_clock() -> MockClock:
+    """Virtual time that jumps only after 10 ms of real idleness: backups run in a worker
+    thread, and a clock that jumps at once would race past the deadline while it works."""
+    return MockClock(autojump_threshold=0.01)
+
+
+async def test_schedule_writes_archives(moltbot_home: Path, patient_clock):
     app = _app(moltbot_home, {"schedule": "* * * * *"})
     (moltbot_home / "agents").mkdir()
     (moltbot_home / "agents" / "s.jsonl").write_text('{"a": 1}\n')
@@ -49,7 +57,7 @@ async def test_schedule_writes_archives(moltbot_home: Path, autojump_clock):
     assert status["lastBackup"] and status["lastError"] is None and status["schedule"] == "* * * * *"
 
 
-async def test_failure_is_reported_and_retried(moltbot_home: Path, autojump_clock, tmp_path: Path):
+async def test_failure_is_reported_and_retried(moltbot_home: Path, patient_clock, tmp_path: Path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     service = BackupService(
