@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
 import trio
 import wsproto
 from wsproto.events import AcceptConnection, Request, TextMessage
@@ -61,4 +62,23 @@ async def test_slow_consumer_is_closed_without_stalling_others(make_app):
                 seen.append((await healthy.wait_event("bulk"))["payload"]["i"])
         assert seen == list(range(1, count + 11))
         assert (await healthy.call("health"))["ok"]
+        await stalled.aclose()
+
+
+@pytest.mark.parametrize("how", ["shutdown", "cancel"])
+async def test_stopping_does_not_wait_forever_for_a_client_that_stopped_reading(make_app, how):
+    app = make_app()  # the default 8 MB send queue: far more than the socket buffers hold
+    with trio.fail_after(20):
+        async with running(app) as gw:
+            stalled = await _stalled_client(gw.port)
+            (conn,) = gw.connections.values()
+            blob = "z" * 65536
+            for i in range(64):  # 4 MB queued, under maxBufferedBytes: not a slow consumer yet
+                gw.broadcast("bulk", {"i": i, "blob": blob})
+            await trio.sleep(0.5)
+            assert conn.queued_bytes > 1_000_000  # the writer is stuck on the full socket
+            if how == "shutdown":
+                await gw.shutdown()  # drains for 2 s, then aborts the TCP connection
+                assert not gw.connections
+            # "cancel": leaving running() cancels the gateway with the write still stuck
         await stalled.aclose()

@@ -255,10 +255,20 @@ class Gateway:
                     self.apply_settings(self.app.settings)
                 nursery.start_soon(self._ticker)
                 task_status.started(self.urls)
-                await self._stop_serving.wait()
+                try:
+                    await self._stop_serving.wait()
+                finally:
+                    self._abort_clients()
                 nursery.cancel_scope.cancel()
         finally:
             self._stopped.set()
+
+    def _abort_clients(self) -> None:
+        """Abort whoever is still connected as serving ends (cancelled, or after the drain).
+        A client that stopped reading pins a shielded socket write in hypercorn, which would
+        keep the server, and the process, from ever stopping."""
+        for conn in list(self.connections.values()):
+            conn.close(1001, "gateway shutting down", flush=False)
 
     async def _serve(self, config: _Config, *, task_status: trio.TaskStatus[list[str]]) -> None:
         try:
@@ -296,10 +306,6 @@ class Gateway:
         with trio.move_on_after(2):
             while self.connections:
                 await trio.sleep(0.01)
-        for conn in list(self.connections.values()):
-            # still flushing after 2 s: a client that stopped reading; its shielded socket
-            # write would keep the server (and the process) from ever stopping
-            conn.close(1001, "gateway shutting down", flush=False)
         self._stop_serving.set()
         await self._stopped.wait()
 
