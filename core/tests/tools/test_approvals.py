@@ -15,11 +15,15 @@ from moltbot.tools.approvals import ApprovalRegistry
 
 
 class FakeGateway:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any], str | None]] = []
+    """Records events; ``approvers`` is how many connected clients hold the approvals scope."""
 
-    def broadcast(self, event: str, payload: dict[str, Any], *, scope: str | None = "operator.read") -> None:
+    def __init__(self, approvers: int = 1) -> None:
+        self.events: list[tuple[str, dict[str, Any], str | None]] = []
+        self.approvers = approvers
+
+    def broadcast(self, event: str, payload: dict[str, Any], *, scope: str | None = "operator.read") -> int:
         self.events.append((event, payload, scope))
+        return self.approvers
 
 
 @dataclass
@@ -157,3 +161,17 @@ def test_a_corrupt_allowlist_file_denies_rather_than_crashes(tmp_path):
     (tmp_path / "exec-approvals.json").write_text("{nope")
     registry = ApprovalRegistry(tmp_path)
     assert not registry.store.contains("main", "ls")
+
+
+async def test_nobody_connected_to_approve_is_an_immediate_deny(tmp_path):
+    gateway = FakeGateway(approvers=0)
+    registry = ApprovalRegistry(tmp_path / "state", timeout=3600, gateway=lambda: gateway)
+    with trio.fail_after(1):  # real time: no waiting for the hour-long timeout
+        decision = await registry.request(
+            ApprovalRequest(tool="exec", description="run `ls`", command="ls"),
+            agent_id="main",
+            session_key="agent:main:main",
+        )
+    assert decision == "deny"
+    assert [e[0] for e in gateway.events] == ["exec.approval.requested", "exec.approval.resolved"]
+    assert gateway.events[-1][1]["reason"] == "no-approver"

@@ -136,12 +136,16 @@ class Gateway:
         if self.connections.pop(conn.conn_id, None) is not None:
             self.app.metrics.set("gateway.connections", len(self.connections))
 
-    def broadcast(self, event: str, payload: dict[str, Any], *, scope: str | None = "operator.read") -> None:
-        """Queue ``event`` for every authenticated client holding ``scope`` (``None``: all).
-        Sync and non-blocking; a client whose queue overflows is closed as a slow consumer."""
+    def broadcast(self, event: str, payload: dict[str, Any], *, scope: str | None = "operator.read") -> int:
+        """Queue ``event`` for every authenticated client holding ``scope`` (``None``: all) and
+        return how many that was. Sync and non-blocking; a client whose queue overflows is
+        closed as a slow consumer."""
+        reached = 0
         for conn in list(self.connections.values()):
             if conn.allows(scope):
                 conn.send_event(event, payload)
+                reached += 1
+        return reached
 
     def presence(self) -> list[dict[str, Any]]:
         now = int(time.time() * 1000)

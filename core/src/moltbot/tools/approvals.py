@@ -148,7 +148,11 @@ class ApprovalRegistry(Service):
         )
         self._pending[pending.id] = pending
         logger.info("approval {} requested: {} [session={}]", pending.id, request.description, session_key)
-        gateway.broadcast(REQUESTED, pending.to_json(), scope=SCOPE)
+        if not gateway.broadcast(REQUESTED, pending.to_json(), scope=SCOPE):
+            # Nobody connected holds operator.approvals, and the id was shown to no one:
+            # waiting out the timeout would only stall the turn before the same answer.
+            self._finish(pending, "deny", reason="no-approver")
+            return "deny"
         with trio.move_on_after(self.timeout) as expiry:
             try:
                 await pending.done.wait()

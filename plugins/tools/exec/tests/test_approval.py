@@ -87,9 +87,10 @@ class RecordingGateway:
     def __init__(self) -> None:
         self.events: list[tuple[str, dict]] = []
 
-    def broadcast(self, event: str, payload: dict, *, scope: str | None = "operator.read") -> None:
+    def broadcast(self, event: str, payload: dict, *, scope: str | None = "operator.read") -> int:
         assert scope == "operator.approvals"
         self.events.append((event, payload))
+        return 1  # one operator with the approvals scope is connected
 
 
 @dataclasses.dataclass
