@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
 
 from moltbot.agent import AgentRuntime
@@ -53,10 +55,24 @@ async def test_commands_never_reach_the_model(make_app, fake) -> None:
     assert runtime.overrides(KEY).get(KEY) == {"queueMode": "collect"}
 
 
+class WithAnApprover:
+    """The real gateway, reporting one approver as connected (with none, a request is denied
+    at once and there would be nothing for /approve to answer)."""
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+
+    def broadcast(self, event: str, payload: dict[str, Any], *, scope: str | None = "operator.read") -> int:
+        self.gateway.broadcast(event, payload, scope=scope)
+        return 1
+
+
 async def test_approve_command_answers_a_pending_request(make_app, fake, nursery) -> None:
     app = make_app(model_config(fake))
     async with running(app) as runtime:
-        registry = ApprovalRegistry(app.paths.state_dir, gateway=lambda: app.services["gateway"])
+        registry = ApprovalRegistry(
+            app.paths.state_dir, gateway=lambda: WithAnApprover(app.services["gateway"])
+        )
         app.services["approvals"] = registry
         answers: list[str] = []
 
