@@ -85,6 +85,20 @@ async def test_agent_and_wait_over_the_gateway(make_app, fake) -> None:
     assert app.metrics.counter("agents.tokens", direction="input") == 10
 
 
+async def test_agent_answers_twice_on_the_same_id_as_openclaw_does(make_app, fake) -> None:
+    app = make_app(gateway_config(fake))
+    fake.script(Reply(text="pong", usage=(10, 3)))
+    async with serving(app) as gateway, client(gateway) as c:
+        first = await c.request("agent", {"message": "Say hi", "sessionKey": "two", "idempotencyKey": "k-2"})
+        assert first["ok"] and first["payload"]["status"] == "accepted"
+        with trio.fail_after(10):
+            final = await c.wait_late_response(first["id"])
+        assert final["ok"] and final["payload"]["runId"] == first["payload"]["runId"]
+        assert final["payload"]["status"] == "ok" and final["payload"]["summary"] == "completed"
+        assert final["payload"]["result"]["payloads"] == [{"text": "pong", "mediaUrl": None}]
+        assert final["payload"]["result"]["meta"]["agentMeta"]["usage"]["total"] == 13
+
+
 async def test_chat_send_streams_chat_events(make_app, fake) -> None:
     app = make_app(gateway_config(fake))
     fake.script(Reply(text="hello world"))

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from moltbot.agent.lanes import Run
-from moltbot.interfaces.rpc import RpcContext, RpcError
+from moltbot.interfaces.rpc import Accepted, RpcContext, RpcError
 from moltbot.models.registry import catalog
 from moltbot.sessions.keys import InvalidSessionKey
 
@@ -79,18 +79,47 @@ async def submit(runtime: AgentRuntime, key: str, text: str) -> str:
         raise RpcError("UNAVAILABLE", str(exc), retryable=True) from None
 
 
-async def agent(ctx: RpcContext) -> dict[str, Any]:
-    """``agent`` {message, sessionKey?, agentId?}: queue a turn; ``agent.wait`` gives its result."""
+async def agent(ctx: RpcContext) -> Accepted:
+    """``agent`` {message, sessionKey?, agentId?}: queue a turn and answer twice on the same
+    request id, as OpenClaw does: ``status: "accepted"`` at once, then the final result (clients
+    that only read the first answer use ``agent.wait``)."""
     params: AgentParams = ctx.params
     runtime = runtime_of(ctx)
     key = key_of(runtime, params.session_key, params.agent_id)
     run_id = await submit(runtime, key, params.message)
-    return {
+    accepted = {
         "runId": run_id,
         "sessionKey": key,
         "agentId": key.split(":")[1],
         "status": "accepted",
         "acceptedAt": int(time.time() * 1000),
+    }
+
+    async def final() -> dict[str, Any]:
+        return final_payload(await runtime.wait(run_id), started_ms=accepted["acceptedAt"])
+
+    return Accepted(payload=accepted, final=final)
+
+
+def final_payload(result: dict[str, Any], *, started_ms: int) -> dict[str, Any]:
+    """A finished run in the shape of OpenClaw's final ``agent`` response."""
+    return {
+        "runId": result["runId"],
+        "status": result["status"],
+        "summary": "completed" if result["status"] == "ok" else result["status"],
+        "error": result.get("error"),
+        "result": {
+            "payloads": [{"text": result.get("text", ""), "mediaUrl": None}],
+            "meta": {
+                "durationMs": int(time.time() * 1000) - started_ms,
+                "agentMeta": {
+                    "sessionId": result.get("sessionId"),
+                    "sessionKey": result.get("sessionKey"),
+                    "model": result.get("model"),
+                    "usage": result.get("usage"),
+                },
+            },
+        },
     }
 
 

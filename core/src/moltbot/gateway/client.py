@@ -63,6 +63,8 @@ class GatewayClient:
         self.challenge = challenge
         self.events: deque[dict[str, Any]] = deque(maxlen=10_000)
         self.event_arrived = trio.Event()
+        self.late_responses: list[dict[str, Any]] = []
+        """``res`` frames for requests already answered once (two-stage methods)."""
         self._ids = itertools.count(1)
         self._pending: dict[str, trio.MemorySendChannel[dict[str, Any]]] = {}
         self.closed: GatewayClosed | None = None
@@ -75,6 +77,10 @@ class GatewayClient:
                     channel = self._pending.pop(str(frame.get("id")), None)
                     if channel is not None:
                         channel.send_nowait(frame)
+                    else:  # a second answer on an id, like the final result of `agent`
+                        self.late_responses.append(frame)
+                        self.event_arrived.set()
+                        self.event_arrived = trio.Event()
                 elif frame.get("type") == "event":
                     self.events.append(frame)
                     self.event_arrived.set()
@@ -107,6 +113,17 @@ class GatewayClient:
         if not frame.get("ok"):
             raise error_from_wire(frame.get("error") or {})
         return frame.get("payload")
+
+    async def wait_late_response(self, rid: str) -> dict[str, Any]:
+        """The second ``res`` frame for request ``rid`` (buffered or future)."""
+        while True:
+            for frame in list(self.late_responses):
+                if frame.get("id") == rid:
+                    self.late_responses.remove(frame)
+                    return frame
+            if self.closed is not None:
+                raise self.closed
+            await self.event_arrived.wait()
 
     async def wait_event(self, name: str) -> dict[str, Any]:
         """The first buffered or future event called ``name`` (consumed from ``events``)."""

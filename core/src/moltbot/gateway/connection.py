@@ -325,7 +325,10 @@ class Connection:
             nursery.start_soon(self._handle, rid, method, frame.get("params"))
 
     async def _handle(self, rid: str, method: str, params: Any) -> None:
-        frame = await self.gateway.dispatcher.call(
+        dispatcher = self.gateway.dispatcher
+        frame, accepted = await dispatcher.call(
             rid, method, params, conn_id=self.conn_id, role=self.role, scopes=self.scopes
         )
         await self._reply(frame)
+        if accepted is not None:
+            await self._reply(await dispatcher.final_frame(rid, method, accepted))

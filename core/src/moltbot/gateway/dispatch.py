@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from moltbot.gateway.limits import IdempotencyCache
 from moltbot.gateway.protocol import encode_error, encode_ok, scope_allows
-from moltbot.interfaces.rpc import RpcError
+from moltbot.interfaces.rpc import Accepted, RpcError
 from moltbot.specs import MethodSpec
 
 if TYPE_CHECKING:
@@ -56,15 +56,19 @@ class Dispatcher:
 
     async def call(
         self, rid: str, method: str, params: Any, *, conn_id: str, role: str, scopes: frozenset[str]
-    ) -> str:
-        """Run one request to completion and return the encoded ``res`` frame; never raises
-        except for cancellation."""
+    ) -> tuple[str, Accepted | None]:
+        """Run one request and return the encoded ``res`` frame, plus the :class:`Accepted`
+        whose final answer :meth:`final_frame` encodes when the handler answers twice; never
+        raises except for cancellation."""
         started = time.perf_counter()
         self.in_flight += 1
         self.idle = trio.Event() if self.in_flight == 1 else self.idle
         metrics = self.app.metrics
+        accepted = None
         try:
             payload = await self._call(method, params, conn_id=conn_id, role=role, scopes=scopes)
+            if isinstance(payload, Accepted):
+                accepted, payload = payload, payload.payload
             frame = encode_ok(rid, payload)
         except RpcError as exc:
             metrics.inc("gateway.errors", code=exc.code)
@@ -82,7 +86,17 @@ class Dispatcher:
         known = method if method in self.methods else "(unknown)"
         metrics.inc("gateway.requests", method=known)
         metrics.observe("gateway.request_seconds", time.perf_counter() - started, method=known)
-        return frame
+        return frame, accepted
+
+    async def final_frame(self, rid: str, method: str, accepted: Accepted) -> str:
+        """The second ``res`` frame of a two-stage method; never raises except for cancellation."""
+        try:
+            return encode_ok(rid, await accepted.final())
+        except RpcError as exc:
+            return encode_error(rid, exc.to_wire())
+        except Exception:
+            logger.exception("gateway method {} failed after accepting", method)
+            return encode_error(rid, {"code": "INTERNAL", "message": f"{method} failed; see the gateway log"})
 
     async def _call(
         self, method: str, params: Any, *, conn_id: str, role: str, scopes: frozenset[str]

@@ -26,12 +26,13 @@ from moltbot.interfaces.provider import (
     ToolSchema,
     Usage,
 )
-from moltbot.interfaces.rpc import RpcContext, RpcError
+from moltbot.interfaces.rpc import Accepted, RpcContext, RpcError
 from moltbot.interfaces.service import Service
 from moltbot.interfaces.tool import Tool, ToolContext, ToolError, ToolResult
 from moltbot.interfaces.transport import GatewayEndpoint, Transport
 
 __all__ = [
+    "Accepted",
     "Alert",
     "AlertSink",
     "AuthProfile",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +30,16 @@ class RpcError(Exception):
         if self.retry_after_ms is not None:
             out["retryAfterMs"] = self.retry_after_ms
         return out
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Returned by a handler that answers twice on the same request id, as OpenClaw's ``agent``
+    does: ``payload`` at once (``status: "accepted"``), then whatever ``final()`` returns (or
+    the RpcError it raises) once the work is done."""
+
+    payload: dict[str, Any]
+    final: Callable[[], Awaitable[Any]]
 
 
 class RpcContext(Protocol):
