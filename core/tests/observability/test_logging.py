@@ -215,3 +215,15 @@ def test_stdlib_warnings_from_libraries_reach_the_sinks_redacted(app_with) -> No
     [record] = MemorySink.instances[0].records
     assert record.level == "WARNING" and record.message == "client sent Bearer ***"
     assert record.fields == {"subsystem": "hypercorn.error"}
+
+
+def test_a_token_rotated_by_hot_reload_is_masked(app_with) -> None:
+    app = app_with()
+    configure_logging(app, console=False)
+    rotated = "gw-token-rotated-0123456789"
+    gateway = app.settings.gateway.model_copy(
+        update={"auth": app.settings.gateway.auth.model_copy(update={"token": rotated})}
+    )
+    app.settings = app.settings.model_copy(update={"gateway": gateway})  # what the reloader does
+    logger.info("client used {}", rotated)
+    assert rotated not in MemorySink.instances[0].records[-1].message

@@ -46,6 +46,8 @@ class LoggingHandle:
     handler_id: int | None = None
     app: Any = None
     level: str = "INFO"
+    _redacting_for: Any = None
+    """The settings ``redactor`` was built from; a hot reload replaces ``app.settings``."""
 
     def __call__(self, message: Message) -> None:
         """loguru's sink callable: convert, redact, remember, fan out."""
@@ -62,7 +64,7 @@ class LoggingHandle:
         if raw["exception"] is not None:
             kind, value, tb = raw["exception"]
             exception = "".join(traceback.format_exception(kind, value, tb))
-        redact = self.redactor
+        redact = self._current_redactor()
         return LogRecord(
             time=raw["time"],
             level=raw["level"].name,
@@ -71,6 +73,15 @@ class LoggingHandle:
             fields={str(k): redact.value(v, str(k)) for k, v in raw["extra"].items()},
             exception=redact.text(exception) if exception else None,
         )
+
+    def _current_redactor(self) -> Redactor:
+        """Rebuilt when a hot reload replaced ``app.settings``, so a rotated gateway token or
+        password is masked from the next record on (an identity check per record)."""
+        settings = getattr(self.app, "settings", None)
+        if settings is not None and settings is not self._redacting_for:
+            self.redactor = Redactor.from_settings(settings)
+            self._redacting_for = settings
+        return self.redactor
 
     def statistics(self) -> dict[str, Any]:
         return {
@@ -133,9 +144,7 @@ def configure_logging(app: App, *, console: bool = True, level: str | None = Non
     )
     logger.remove()
     _intercept_stdlib()
-    handle.handler_id = logger.add(
-        handle, level=handle.level, format="{message}"
-    )
+    handle.handler_id = logger.add(handle, level=handle.level, format="{message}")
     _active = handle
     return handle
 
