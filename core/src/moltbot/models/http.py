@@ -7,15 +7,16 @@ failures ``network``, and a non-2xx answer is classified from its status, header
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import httpx
 import trio
 
-from moltbot.interfaces.provider import ProviderError
+from moltbot.interfaces.provider import ProviderError, StreamEvent
 from moltbot.models.errors import classify
+from moltbot.models.sse import iter_sse
 
 
 def client(timeout_ms: int) -> httpx.AsyncClient:
@@ -79,3 +80,31 @@ async def get_json(http: httpx.AsyncClient, url: str, *, headers: Mapping[str, s
     if response.status_code >= 300:
         raise classify(response.status_code, _body_of(response.content), response.headers, provider=provider)
     return _body_of(response.content)
+
+
+async def stream_events(
+    http: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    body: Any,
+    provider: str,
+    parse: Callable[[AsyncIterator[Any], str], AsyncIterator[StreamEvent]],
+) -> AsyncIterator[StreamEvent]:
+    """POST ``body`` and yield the provider's events: SSE lines parsed by the plugin's ``parse``,
+    with every generator closed when the caller stops early."""
+    async with (
+        open_stream(http, url, headers=headers, body=body, provider=provider) as lines,
+        aclosing(iter_sse(lines)) as events,
+        aclosing(parse(events, provider)) as parsed,
+    ):
+        async for event in parsed:
+            yield event
+
+
+async def list_model_ids(
+    http: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], provider: str
+) -> list[str]:
+    """The sorted ``data[].id`` of a ``GET /models`` answer (OpenAI and Anthropic share it)."""
+    data = await get_json(http, url, headers=headers, provider=provider)
+    return sorted(str(m["id"]) for m in data.get("data", []) if isinstance(m, dict) and "id" in m)

@@ -9,7 +9,6 @@ from moltbot.interfaces.provider import AuthProfile, ModelProvider, ModelRequest
 from moltbot.models import http
 from moltbot.models.auth import resolve_profiles
 from moltbot.models.config import ProviderConfig
-from moltbot.models.sse import iter_sse
 from moltbot.specs import BuildContext
 from moltbot_anthropic.wire import parse_stream, request_body
 
@@ -49,21 +48,23 @@ class AnthropicProvider(ModelProvider):
     ) -> AsyncIterator[StreamEvent]:
         url = f"{self.base_url}/messages"
         body = request_body(request, self._max_tokens(request.model))
-        async with (
-            http.open_stream(
-                self._http, url, headers=self._headers(auth), body=body, provider=self.name
-            ) as lines,
-            aclosing(iter_sse(lines)) as events,
-            aclosing(parse_stream(events, self.name)) as parsed,
-        ):
-            async for event in parsed:
+        async with aclosing(
+            http.stream_events(
+                self._http,
+                url,
+                headers=self._headers(auth),
+                body=body,
+                provider=self.name,
+                parse=parse_stream,
+            )
+        ) as events:
+            async for event in events:
                 yield event
 
     async def list_models(self) -> list[str]:
-        data = await http.get_json(
+        return await http.list_model_ids(
             self._http, f"{self.base_url}/models", headers=self._headers(None), provider=self.name
         )
-        return sorted(str(m["id"]) for m in data.get("data", []) if isinstance(m, dict) and "id" in m)
 
     async def aclose(self) -> None:
         await self._http.aclose()
