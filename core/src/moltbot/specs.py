@@ -43,6 +43,11 @@ class BuildContext:
     """A directory the component may keep files in (created on demand by the component)."""
     settings: Any
     """The whole validated configuration (:class:`moltbot.config.Settings`), read-only."""
+    account: str = "default"
+    """For channels: the account this object serves (``channels.<name>.accounts.<id>``)."""
+    emit: Callable[[str, dict[str, Any]], None] = field(default=lambda event, payload: None)
+    """Broadcast a gateway event ``(event, payload)`` to operator clients (a no-op when no
+    gateway runs in this process)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,9 +8,11 @@ So a channel that receives webhooks registers itself here for as long as its ``r
         task_status.started()
         ...
 
-and its route looks it up with :func:`receiver`. No receiver means the channel is not running
-(disabled, restarting, or stopped): the route answers 503 so the platform redelivers later.
-The registry is per process, like the gateway port the routes live on.
+and its route looks it up with :func:`receiver` (one account) or :func:`receivers` (all of a
+channel's accounts, for platforms that post every account's events to one URL). No receiver
+means the channel is not running (disabled, restarting, or stopped): the route answers 503 so
+the platform redelivers later. The registry is per process, like the gateway port the routes
+live on.
 """
 
 from __future__ import annotations
@@ -19,22 +21,31 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-_receivers: dict[str, Any] = {}
+_receivers: dict[tuple[str, str], Any] = {}
 
 
 @contextlib.contextmanager
-def serving(name: str, receiver: Any) -> Iterator[None]:
-    """Make ``receiver`` the target of ``name``'s webhook routes while the block runs."""
-    if _receivers.get(name) not in (None, receiver):
-        raise RuntimeError(f"another {name!r} channel already receives its webhooks in this process")
-    _receivers[name] = receiver
+def serving(name: str, receiver: Any, account: str = "default") -> Iterator[None]:
+    """Make ``receiver`` the target of ``name``'s webhook routes for ``account`` while the
+    block runs."""
+    key = (name, account)
+    if _receivers.get(key) not in (None, receiver):
+        raise RuntimeError(
+            f"another {name!r} channel (account {account!r}) already receives its webhooks here"
+        )
+    _receivers[key] = receiver
     try:
         yield
     finally:
-        if _receivers.get(name) is receiver:
-            del _receivers[name]
+        if _receivers.get(key) is receiver:
+            del _receivers[key]
 
 
-def receiver(name: str) -> Any | None:
-    """The running channel registered for ``name``, if any."""
-    return _receivers.get(name)
+def receiver(name: str, account: str = "default") -> Any | None:
+    """The running channel registered for ``name`` and ``account``, if any."""
+    return _receivers.get((name, account))
+
+
+def receivers(name: str) -> dict[str, Any]:
+    """Every running account of channel ``name``, by account id."""
+    return {account: r for (channel, account), r in _receivers.items() if channel == name}

@@ -1,0 +1,46 @@
+"""Inbound attachments land inside the agent workspace under names a sender cannot steer."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, safe_name, save_inbound
+from moltbot.config import Settings
+
+
+def settings_for(workspace: Path) -> Settings:
+    return Settings.model_validate({"agent": {"workspace": str(workspace)}})
+
+
+def test_saved_file_is_workspace_relative_private_and_unique(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "ws")
+    first = save_inbound(settings, "telegram", "photo.jpg", b"one")
+    second = save_inbound(settings, "telegram", "photo.jpg", b"two")
+    assert first != second
+    assert first.startswith("media/inbound/telegram/") and first.endswith("-photo.jpg")
+    path = tmp_path / "ws" / first
+    assert path.read_bytes() == b"one"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("../../etc/passwd", "passwd"),
+        (".bashrc", "bashrc"),
+        ("a b;rm -rf.txt", "a_b_rm_-rf.txt"),
+        ("", "file"),
+    ],
+)
+def test_names_cannot_escape_or_hide(raw: str, expected: str) -> None:
+    assert safe_name(raw) == expected
+
+
+def test_oversized_attachment_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path / "ws")
+    with pytest.raises(MediaTooLarge):
+        save_inbound(settings, "whatsapp", "big.bin", b"x" * (MAX_INBOUND_BYTES + 1))
+    assert not (tmp_path / "ws").exists()
