@@ -1,16 +1,20 @@
 """A protocol-faithful fake of Meta's side of the WhatsApp Cloud API, on loopback.
 
-Graph API: ``GET /{version}/{phone-number-id}`` and ``POST /{version}/{phone-number-id}/messages``
-with bearer auth, Meta's error envelope (``{"error": {"message", "type", "code",
-"error_subcode", "fbtrace_id"}}``) and its success shapes (``messages[0].id`` = a new
-``wamid``; ``{"success": true}`` for read receipts / typing). Webhooks: :meth:`deliver` POSTs a
-``whatsapp_business_account`` payload to the app's callback URL signed with
-``X-Hub-Signature-256`` exactly as Meta does, and :meth:`verify` performs the subscription
-handshake.
+Graph API: ``GET /{version}/{phone-number-id}``, ``POST /{version}/{phone-number-id}/messages``
+and ``GET /{version}/{media-id}`` (``{url, mime_type, sha256, file_size, id,
+messaging_product}``) with bearer auth, Meta's error envelope (``{"error": {"message", "type",
+"code", "error_subcode", "fbtrace_id"}}``) and its success shapes (``messages[0].id`` = a new
+``wamid``; ``{"success": true}`` for read receipts / typing). Media bytes are served at the
+short-lived lookaside-style URL, which also demands the bearer token and answers 404 once
+expired. Several business numbers (accounts), each with its own token, can be added with
+:meth:`add_number`. Webhooks: :meth:`deliver` POSTs a ``whatsapp_business_account`` payload to
+the app's callback URL signed with ``X-Hub-Signature-256`` exactly as Meta does, and
+:meth:`verify` performs the subscription handshake.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -27,7 +31,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 ACCESS_TOKEN = "EAAGtestaccesstoken0123456789"
@@ -46,10 +50,47 @@ def sign(body: bytes, secret: str = APP_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _oauth_error() -> dict[str, Any]:
+    return {
+        "message": "Invalid OAuth access token - Cannot parse access token",
+        "type": "OAuthException",
+        "code": 190,
+        "fbtrace_id": "AzZ",
+    }
+
+
+def _unknown_object(object_id: str) -> dict[str, Any]:
+    return {
+        "message": f"Unsupported get request. Object with ID '{object_id}' does not exist, cannot be "
+        "loaded due to missing permissions, or does not support this operation. Please read the "
+        "Graph API documentation at https://developers.facebook.com/docs/graph-api",
+        "type": "GraphMethodException",
+        "code": 100,
+        "error_subcode": 33,
+        "fbtrace_id": "AxY",
+    }
+
+
+@dataclass
+class StoredMedia:
+    data: bytes
+    mime_type: str
+    sha256: str
+    file_size: int
+
+
 @dataclass
 class FakeWhatsApp:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     base_url: str = ""
+    numbers: dict[str, str] = field(default_factory=lambda: {PHONE_NUMBER_ID: ACCESS_TOKEN})
+    """Business phone number id -> the access token that may use it."""
+    media: dict[str, StoredMedia] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)
+    """Media ids whose bytes were served."""
+    hold_downloads: trio.Event | None = None
+    """While set and not yet triggered, media downloads hang (a stalled CDN)."""
+    _expire: int = 0
     _failures: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     _ts: Any = field(default_factory=lambda: itertools.count(int(time.time())))
     _up: trio.Event = field(default_factory=trio.Event)
@@ -66,6 +107,25 @@ class FakeWhatsApp:
             error["error_subcode"] = 463
         self._failures.append((status, error, headers or {}))
 
+    def add_number(self, phone_number_id: str, token: str) -> None:
+        """Another business phone number of the same app (a second account)."""
+        self.numbers[phone_number_id] = token
+
+    def add_media(
+        self, data: bytes, mime_type: str, *, sha256: str | None = None, file_size: int | None = None
+    ) -> str:
+        """Store an upload as if a user had sent it; returns its media id. ``sha256`` and
+        ``file_size`` override what the lookup announces (to script a corrupt or lying server)."""
+        media_id = str(1479537139650000 + len(self.media))
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        size = len(data) if file_size is None else file_size
+        self.media[media_id] = StoredMedia(data, mime_type, digest, size)
+        return media_id
+
+    def expire_next_urls(self, count: int = 1) -> None:
+        """The next ``count`` media URLs are already expired when fetched (404)."""
+        self._expire += count
+
     def sent(self) -> list[dict[str, Any]]:
         """Bodies of POST /messages that sent a message (not read receipts)."""
         return [b for path, b in self.calls if path.endswith("/messages") and "type" in b]
@@ -75,10 +135,10 @@ class FakeWhatsApp:
 
     # ------------------------------------------------------------ webhook payloads
 
-    def _envelope(self, value: dict[str, Any]) -> dict[str, Any]:
+    def _envelope(self, value: dict[str, Any], phone_number_id: str = PHONE_NUMBER_ID) -> dict[str, Any]:
         value = {
             "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_NUMBER_ID},
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id},
             **value,
         }
         return {
@@ -87,9 +147,17 @@ class FakeWhatsApp:
         }
 
     def message(
-        self, kind: str, content: dict[str, Any], *, sender: str = USER, context: str | None = None
+        self,
+        kind: str,
+        content: dict[str, Any],
+        *,
+        sender: str = USER,
+        context: str | None = None,
+        context_from: str = "15550001111",
+        group_id: str | None = None,
+        phone_number_id: str = PHONE_NUMBER_ID,
     ) -> dict[str, Any]:
-        """A ``messages`` webhook payload from ``sender``."""
+        """A ``messages`` webhook payload from ``sender`` (in group ``group_id`` if given)."""
         message: dict[str, Any] = {
             "from": sender,
             "id": wamid(),
@@ -97,10 +165,20 @@ class FakeWhatsApp:
             "type": kind,
             kind: content,
         }
+        if group_id:
+            message["group_id"] = group_id
         if context:
-            message["context"] = {"from": "15550001111", "id": context}
+            message["context"] = {"from": context_from, "id": context}
         contacts = [{"profile": {"name": "Kerry Fisher"}, "wa_id": sender}]
-        return self._envelope({"contacts": contacts, "messages": [message]})
+        return self._envelope({"contacts": contacts, "messages": [message]}, phone_number_id)
+
+    def media_message(self, kind: str, media_id: str, **content: Any) -> dict[str, Any]:
+        """An image/audio/video/document/sticker message for a stored upload."""
+        stored = self.media.get(media_id)
+        item = {"mime_type": stored.mime_type if stored else "image/jpeg", "id": media_id, **content}
+        if stored:
+            item["sha256"] = base64.b64encode(hashlib.sha256(stored.data).digest()).decode()
+        return self.message(kind, item)
 
     def text(self, body: str, **kw: Any) -> dict[str, Any]:
         return self.message("text", {"body": body}, **kw)
@@ -142,17 +220,19 @@ class FakeWhatsApp:
     ) -> JSONResponse:
         return JSONResponse({"error": error}, status_code=status, headers=headers)
 
-    def _auth(self, request: Request) -> JSONResponse | None:
-        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
-            return self._error(
-                401,
-                {
-                    "message": "Invalid OAuth access token - Cannot parse access token",
-                    "type": "OAuthException",
-                    "code": 190,
-                    "fbtrace_id": "AzZ",
-                },
-            )
+    def _token(self, request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        return header.removeprefix("Bearer ") if header.startswith("Bearer ") else None
+
+    def _auth(self, request: Request, phone_number_id: str | None = None) -> JSONResponse | None:
+        """401 code 190 unless the bearer token is valid (for ``phone_number_id`` if given)."""
+        token = self._token(request)
+        if phone_number_id in self.numbers:
+            allowed = {self.numbers[phone_number_id]}
+        else:
+            allowed = set(self.numbers.values())
+        if token is None or token not in allowed:
+            return self._error(401, _oauth_error())
         if self._failures:
             status, error, headers = self._failures.pop(0)
             return self._error(status, error, headers)
@@ -163,25 +243,57 @@ class FakeWhatsApp:
             400, {"message": message, "type": "OAuthException", "code": 100, "fbtrace_id": "AbC"}
         )
 
-    async def phone(self, request: Request) -> JSONResponse:
+    async def node(self, request: Request) -> JSONResponse:
+        """``GET /{version}/{id}``: a phone number's details or a media item's download URL."""
+        node = request.path_params["node"]
         self.calls.append((request.url.path, dict(request.query_params)))
-        if (denied := self._auth(request)) is not None:
+        if (denied := self._auth(request, node if node in self.numbers else None)) is not None:
             return denied
-        if request.path_params["pnid"] != PHONE_NUMBER_ID:
-            return self._bad(
-                f"Unsupported get request. Object with ID '{request.path_params['pnid']}' does not exist"
+        if node in self.numbers:
+            return JSONResponse(
+                {"display_phone_number": "+1 555-000-1111", "verified_name": "Molt Test", "id": node}
             )
+        stored = self.media.get(node)
+        if stored is None:
+            return self._error(400, _unknown_object(node))
+        expires = int(time.time()) + 300 if not self._expire else int(time.time()) - 1
+        self._expire = max(0, self._expire - 1)
         return JSONResponse(
-            {"display_phone_number": "+1 555-000-1111", "verified_name": "Molt Test", "id": PHONE_NUMBER_ID}
+            {
+                "url": f"{self.base_url}/whatsapp_business/attachments/?mid={node}&ext={expires}"
+                f"&hash={secrets.token_urlsafe(8)}",
+                "mime_type": stored.mime_type,
+                "sha256": stored.sha256,
+                "file_size": str(stored.file_size),
+                "id": node,
+                "messaging_product": "whatsapp",
+            }
         )
+
+    async def attachment(self, request: Request) -> Response:
+        """The lookaside download: bearer token required, 404 once the URL's five minutes passed."""
+        if self._token(request) not in set(self.numbers.values()):
+            return self._error(401, _oauth_error())
+        if self.hold_downloads is not None:
+            await self.hold_downloads.wait()
+        media_id = request.query_params.get("mid", "")
+        stored = self.media.get(media_id)
+        if stored is None or int(request.query_params.get("ext", "0")) < time.time():
+            return Response(b"URL signature expired", status_code=404, media_type="text/plain")
+        self.downloads.append(media_id)
+        return Response(stored.data, media_type=stored.mime_type)
 
     async def messages(self, request: Request) -> JSONResponse:
         body = await request.json()
         self.calls.append((request.url.path, body))
-        if (denied := self._auth(request)) is not None:
+        if (denied := self._auth(request, request.path_params["pnid"])) is not None:
             return denied
+        if request.path_params["pnid"] not in self.numbers:
+            return self._error(400, _unknown_object(request.path_params["pnid"]))
         if body.get("messaging_product") != "whatsapp":
             return self._bad("(#100) The parameter messaging_product is required.")
+        if body.get("recipient_type", "individual") not in ("individual", "group"):
+            return self._bad("(#100) Param recipient_type must be one of {INDIVIDUAL, GROUP}")
         if body.get("status") == "read":
             if not str(body.get("message_id", "")).startswith("wamid."):
                 return self._bad("(#100) Invalid parameter")
@@ -210,8 +322,9 @@ class FakeWhatsApp:
     async def run(self, *, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
         app = Starlette(
             routes=[
+                Route("/whatsapp_business/attachments/", self.attachment, methods=["GET"]),
                 Route("/{version}/{pnid}/messages", self.messages, methods=["POST"]),
-                Route("/{version}/{pnid}", self.phone, methods=["GET"]),
+                Route("/{version}/{node}", self.node, methods=["GET"]),
             ]
         )
         bind = "127.0.0.1:0"

@@ -1,24 +1,28 @@
 """The gateway (for its HTTP port), the channels service with the WhatsApp plugin, the echo
-agent, and the fake Cloud API, all in one trio run."""
+agent, and the fake Cloud API, all in one trio run; and, for channel-level tests, one account's
+channel running on its own with its inbox in the test's hands."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import moltbot_whatsapp
 import trio
+from moltbot_whatsapp.channel import WhatsAppChannel
+from moltbot_whatsapp.config import WhatsAppConfig
 
+import moltbot
 from moltbot.app import App
 from moltbot.channels.service import ChannelsService
 from moltbot.channels.supervisor import RestartPolicy
 from moltbot.channels.testing import EchoAgent
-from moltbot.config import load_settings, resolve_paths, write_config
+from moltbot.config import Settings, load_settings, resolve_paths, write_config
 from moltbot.gateway.server import Gateway
-from moltbot.testing import make_plugins
+from moltbot.testing import build_context, make_plugins
 
 from .fake_whatsapp import ACCESS_TOKEN, APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, FakeWhatsApp
 
@@ -79,3 +83,34 @@ async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 
             await trio.sleep(0.01)
         return
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def build_channel(
+    fake: FakeWhatsApp,
+    workspace: Path,
+    account: str = "default",
+    *,
+    settings: dict[str, Any] | None = None,
+    **extra: Any,
+) -> WhatsAppChannel:
+    """One account's channel whose downloads land in ``workspace``."""
+    whole = Settings.model_validate({"agent": {"workspace": str(workspace)}, **(settings or {})})
+    ctx = replace(build_context(workspace.parent, "whatsapp", whole), account=account)
+    return WhatsAppChannel(WhatsAppConfig.model_validate(whatsapp_config(fake, **extra)), ctx)
+
+
+@asynccontextmanager
+async def running(
+    channel: WhatsAppChannel,
+) -> AsyncIterator[trio.MemoryReceiveChannel[moltbot.InboundMessage]]:
+    """``channel.run`` in the background; yields the inbox it forwards to."""
+    send, receive = trio.open_memory_channel[moltbot.InboundMessage](16)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(channel.run, send)
+        yield receive
+        nursery.cancel_scope.cancel()
+
+
+async def next_message(inbox: trio.MemoryReceiveChannel[moltbot.InboundMessage]) -> moltbot.InboundMessage:
+    with trio.fail_after(10):
+        return await inbox.receive()

@@ -7,6 +7,7 @@ import pytest
 import trio
 from moltbot_whatsapp.channel import WhatsAppChannel, signature_ok
 from moltbot_whatsapp.config import WhatsAppConfig
+from moltbot_whatsapp.routes import deliver
 
 from moltbot.testing import build_context
 from moltbot.testing.conformance import ChannelHarness, ChatChannelConformance
@@ -26,7 +27,7 @@ class TestWhatsAppConformance(ChatChannelConformance):
 
         async def inject(text: str, sender: str) -> None:
             body = json.dumps(fake.text(text, sender=sender)).encode()
-            response = await channel.receive(body, {"x-hub-signature-256": sign(body)})
+            response = deliver(body, {"x-hub-signature-256": sign(body)}, {"default": channel})
             assert response.status_code == 200
 
         async def delivered() -> list[str]:

@@ -84,11 +84,20 @@ async def test_media_reactions_and_statuses(moltbot_home: Path, nursery: trio.Nu
     await nursery.start(fake.run)
     async with stack(moltbot_home, whatsapp_config(fake, allowFrom=[f"+{USER}"])) as s:
         await eventually(lambda: s.state() == "running", "running")
-        image = {"caption": "my cat", "mime_type": "image/jpeg", "sha256": "abc=", "id": "1479537139650973"}
-        await fake.deliver(s.webhook_url, fake.message("image", image))
+        media_id = fake.add_media(b"\xff\xd8\xff\xe0 a cat", "image/jpeg")
+        assert (
+            await fake.deliver(s.webhook_url, fake.media_message("image", media_id, caption="my cat"))
+        ).status_code == 200
         await fake.deliver(s.webhook_url, fake.message("reaction", {"message_id": "wamid.X1", "emoji": "👍"}))
         await eventually(lambda: len(s.agent.calls) == 2, "two agent runs")
-        assert s.agent.calls[0].text == "my cat\n[image 1479537139650973]"
+        first, ref = s.agent.calls[0].text.split("\n[image ")
+        assert (
+            first == "my cat"
+            and ref.startswith("media/inbound/whatsapp/")
+            and ref.endswith(f"-{media_id}.jpg]")
+        )
+        workspace = Path(s.app.settings.agent.workspace).expanduser()
+        assert (workspace / ref.removesuffix("]")).read_bytes() == b"\xff\xd8\xff\xe0 a cat"
         assert s.agent.calls[1].text == "[reaction 👍]"
         await fake.deliver(
             s.webhook_url, fake.status("wamid.OUT1", "failed", error=(131047, "Re-engagement message"))
@@ -96,6 +105,27 @@ async def test_media_reactions_and_statuses(moltbot_home: Path, nursery: trio.Nu
         channel = s.service.channels["whatsapp"].channel
         await eventually(lambda: "wamid.OUT1" in channel.statuses, "the status")  # type: ignore[attr-defined]
         assert channel.statuses["wamid.OUT1"].errors == ("131047: Re-engagement message",)  # type: ignore[attr-defined]
+
+
+async def test_a_group_message_that_mentions_the_bot_gets_a_group_reply(
+    moltbot_home: Path, nursery: trio.Nursery
+) -> None:
+    fake = FakeWhatsApp()
+    await nursery.start(fake.run)
+    group = "Y2FwaV9ncm91cDoxNzA1NTU1MDEzOToxMjAzNjM0MDQ2OTQyMzM4MjAZD"
+    config = whatsapp_config(fake, groupPolicy="allowlist", groups={group: {}})
+    async with stack(moltbot_home, config) as s:
+        await eventually(lambda: s.state() == "running", "running")
+        await fake.deliver(s.webhook_url, fake.message("text", {"body": "chatting among us"}, group_id=group))
+        await fake.deliver(
+            s.webhook_url, fake.message("text", {"body": "@15550001111 hi bot"}, group_id=group)
+        )
+        await eventually(lambda: len(fake.sent()) == 1, "the group reply")
+        assert len(s.agent.calls) == 1 and s.agent.calls[0].text == "@15550001111 hi bot"
+        reply = fake.sent()[0]
+        assert (reply["recipient_type"], reply["to"]) == ("group", group)
+        assert reply["text"]["body"] == "echo: @15550001111 hi bot"
+        assert fake.receipts() == []  # no read receipt / typing indicator inside groups
 
 
 async def test_rate_limits_are_retried_and_long_replies_split(

@@ -1,30 +1,31 @@
-"""The WhatsApp Cloud API channel: signed webhooks in, Graph API ``/messages`` out.
+"""The WhatsApp Cloud API channel (one business phone number = one account): signed webhooks
+in, Graph API ``/messages`` out.
 
 ``run`` checks the token against the phone number (code 190 stops the channel), registers the
-channel for the webhook route, and forwards what :meth:`receive` accepted to the inbox.
-:meth:`receive` verifies ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw body with the app
-secret, constant-time compare) before parsing anything.
+account for the webhook route (:mod:`moltbot_whatsapp.routes` verifies signatures and hands
+each change to the account it is addressed to, via :meth:`accept`), then forwards accepted
+messages to the inbox, downloading their media first: off the webhook's response path, so
+Meta gets its 200 at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import trio
 from loguru import logger
-from starlette.responses import PlainTextResponse, Response
 
 import moltbot
 from moltbot.channels import webhooks
+from moltbot_whatsapp import media
 from moltbot_whatsapp.config import WhatsAppConfig
 from moltbot_whatsapp.graph import Graph
-from moltbot_whatsapp.normalize import Status, parse_delivery
+from moltbot_whatsapp.normalize import Received, Status, parse_change
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
@@ -33,6 +34,11 @@ def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+
+
+def is_phone_number(target: str) -> bool:
+    """Phone numbers / WhatsApp ids are digits; Groups API ids are base64-like strings."""
+    return target.lstrip("+").isdigit()
 
 
 class WhatsAppChannel(moltbot.ChatChannel):
@@ -44,15 +50,18 @@ class WhatsAppChannel(moltbot.ChatChannel):
         media_kinds=frozenset({"image", "document", "audio", "video"}),
         reactions=True,
         typing=True,
+        groups=True,
     )
 
     def __init__(self, config: WhatsAppConfig, ctx: moltbot.BuildContext) -> None:
         self.name = ctx.name
+        self.account = ctx.account
+        self.settings = ctx.settings
         self.config = config
         self.statuses: OrderedDict[str, Status] = OrderedDict()
         self._last_inbound: dict[str, str] = {}
         self._sent: OrderedDict[str, str] = OrderedDict()
-        self._queue_send, self._queue_recv = trio.open_memory_channel[moltbot.InboundMessage](256)
+        self._queue_send, self._queue_recv = trio.open_memory_channel[Received](256)
 
     def _graph(self, http: httpx.AsyncClient) -> Graph:
         c = self.config
@@ -72,51 +81,69 @@ class WhatsAppChannel(moltbot.ChatChannel):
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         async with httpx.AsyncClient() as http:
-            phone = await self._graph(http).request(
+            graph = self._graph(http)
+            phone = await graph.request(
                 "GET", self.config.phone_number_id, params={"fields": "display_phone_number,verified_name"}
             )
-        logger.info(
-            "whatsapp: receiving for {} ({})", phone.get("display_phone_number"), phone.get("verified_name")
+            logger.info(
+                "whatsapp ({}): receiving for {} ({})",
+                self.account,
+                phone.get("display_phone_number"),
+                phone.get("verified_name"),
+            )
+            with webhooks.serving(self.name, self, self.account):
+                task_status.started()
+                async for item in self._queue_recv:
+                    await inbox.send(await self._complete(http, graph, item))
+
+    async def _complete(
+        self, http: httpx.AsyncClient, graph: Graph, item: Received
+    ) -> moltbot.InboundMessage:
+        """The message with its attachment stored in the workspace (or a note why not)."""
+        message = item.message
+        if item.attachment is None or not self.config.download_media:
+            return message
+        stored = await media.store(
+            http,
+            graph,
+            item.attachment,
+            settings=self.settings,
+            channel=self.name,
+            timeout=self.config.media_timeout / 1000,
         )
-        with webhooks.serving(self.name, self):
-            task_status.started()
-            async for message in self._queue_recv:
-                await inbox.send(message)
+        if stored.ref is not None:
+            return replace(message, media=(replace(message.media[0], ref=stored.ref),))
+        text = "\n".join(part for part in (message.text, stored.note) if part)
+        return replace(message, text=text, media=(replace(message.media[0], caption=None),))
 
     # ------------------------------------------------------------ webhook side
 
-    def verify(self, query: Mapping[str, str]) -> Response:
-        """The subscription handshake: echo ``hub.challenge`` if the verify token matches."""
-        token = query.get("hub.verify_token", "")
-        if query.get("hub.mode") == "subscribe" and hmac.compare_digest(
-            token.encode(), self.config.verify_token.encode()
-        ):
-            return PlainTextResponse(query.get("hub.challenge", ""))
-        return PlainTextResponse("verification failed", status_code=403)
+    @property
+    def phone_number_id(self) -> str:
+        return self.config.phone_number_id
 
-    async def receive(self, body: bytes, headers: Mapping[str, str]) -> Response:
-        """One delivery: check the signature, queue its messages, record statuses, answer 200."""
-        header = headers.get("x-hub-signature-256")
-        if header is None:
-            return PlainTextResponse("missing X-Hub-Signature-256", status_code=401)
-        if not signature_ok(self.config.app_secret, body, header):
-            logger.warning("whatsapp: rejected a webhook delivery with a bad signature")
-            return PlainTextResponse("bad signature", status_code=403)
-        try:
-            messages, statuses = parse_delivery(
-                json.loads(body), channel=self.name, phone_number_id=self.config.phone_number_id
-            )
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            return PlainTextResponse(f"bad payload: {type(exc).__name__}: {exc}", status_code=400)
+    def verify_token_ok(self, token: str) -> bool:
+        """Whether ``token`` is this account's webhook verify token (constant time)."""
+        return hmac.compare_digest(token.encode(), self.config.verify_token.encode())
+
+    def signed(self, body: bytes, header: str | None) -> bool:
+        """Whether ``body`` carries a valid ``X-Hub-Signature-256`` under this account's app secret."""
+        return signature_ok(self.config.app_secret, body, header)
+
+    def accept(self, value: dict[str, Any]) -> bool:
+        """Queue one ``messages`` change addressed to this account and record its statuses;
+        False when the queue is full (the route answers 503 so Meta delivers again)."""
+        received, statuses = parse_change(value, channel=self.name, account=self.account)
         for status in statuses:
             self._record(status)
-        for message in messages:
+        for item in received:
             try:
-                self._queue_send.send_nowait(message)
+                self._queue_send.send_nowait(item)
             except trio.WouldBlock:
-                return PlainTextResponse("busy, deliver again later", status_code=503)
-            self._last_inbound[message.chat_id] = message.message_id
-        return PlainTextResponse("OK")
+                return False
+            if item.message.chat_type == "dm":
+                self._last_inbound[item.message.chat_id] = item.message.message_id
+        return True
 
     def _record(self, status: Status) -> None:
         self.statuses[status.message_id] = status
@@ -135,7 +162,7 @@ class WhatsAppChannel(moltbot.ChatChannel):
     def _payload(self, message: moltbot.OutboundMessage, media: moltbot.Media | None) -> dict[str, Any]:
         body: dict[str, Any] = {
             "messaging_product": "whatsapp",
-            "recipient_type": "individual",
+            "recipient_type": "individual" if is_phone_number(message.target) else "group",
             "to": message.target,
         }
         if media is None:

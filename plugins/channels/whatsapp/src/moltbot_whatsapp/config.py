@@ -1,4 +1,5 @@
-"""``channels.whatsapp``: Cloud API credentials and endpoints, plus every channel's keys."""
+"""``channels.whatsapp`` (or one ``channels.whatsapp.accounts.<id>``): Cloud API credentials
+and endpoints, plus every channel's keys."""
 
 from __future__ import annotations
 
@@ -22,3 +23,7 @@ class WhatsAppConfig(moltbot.ChannelConfig):
     """Milliseconds a Graph API call may take."""
     retry_base: int = Field(1000, ge=1)
     """Milliseconds before the first retry of a rate-limited send (doubles each time)."""
+    download_media: bool = True
+    """Store inbound images, audio, video, documents and stickers in the agent workspace."""
+    media_timeout: int = Field(60000, ge=1000)
+    """Milliseconds one attachment's lookup and download may take in all (messages wait)."""
