@@ -69,6 +69,8 @@ class ChannelSpec(ComponentSpec):
     """A chat channel (WhatsApp, Telegram, ...); ``factory`` returns a :class:`ChatChannel`."""
 
     factory: Callable[[Any, BuildContext], ChatChannel]
+    default_enabled: bool = False
+    """Run even when the config has no ``channels.<name>`` section (the built-in WebChat)."""
 
 
 @dataclass(frozen=True, kw_only=True)

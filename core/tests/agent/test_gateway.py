@@ -104,7 +104,7 @@ async def test_chat_send_streams_chat_events(make_app, fake) -> None:
     fake.script(Reply(text="hello world"))
     async with serving(app) as gateway, client(gateway) as c:
         sent = await c.call("chat.send", {"sessionKey": "main", "message": "hi", "idempotencyKey": "x"})
-        assert sent["status"] == "started"
+        assert sent == {"runId": "x", "status": "started"}  # the run id is the idempotency key
         final = await wait_final(c, sent["runId"])
         assert final["message"]["content"][0]["text"] == "hello world"
         assert final["sessionKey"] == "agent:main:main"
@@ -116,6 +116,29 @@ async def test_chat_send_streams_chat_events(make_app, fake) -> None:
         assert bad["error"]["code"] == "INVALID_REQUEST"
         no_key = await c.request("chat.send", {"sessionKey": "main", "message": "hi"})
         assert no_key["error"]["code"] == "INVALID_REQUEST"
+
+
+async def test_webchat_is_a_channel_with_its_own_access_policy(make_app, fake) -> None:
+    app = make_app({**gateway_config(fake), "channels": {"webchat": {"dmPolicy": "pairing"}}})
+    fake.script(Reply(text="paired reply"))
+    async with serving(app) as gateway, client(gateway) as c:
+        status = await c.call("channels.status")
+        assert status["channels"]["webchat"]["state"] == "running"
+        sent = await c.call("chat.send", {"sessionKey": "main", "message": "hi", "idempotencyKey": "p1"})
+        pairing = await wait_final(c, "pair:webchat:p1")  # an unknown sender gets a code, not the agent
+        text = pairing["message"]["content"][0]["text"]
+        assert sent["runId"] == "p1" and "Pairing code: " in text and fake.requests == []
+        code = text.split("Pairing code: ")[1][:8]
+        approved = await c.call("pairing.approve", {"channel": "webchat", "code": code})
+        assert approved["approved"]["sender"] == "cli"  # the client id (no device identity)
+        again = await c.call("chat.send", {"sessionKey": "main", "message": "hi", "idempotencyKey": "p2"})
+        final = await wait_final(c, again["runId"])
+        assert final["message"]["content"][0]["text"] == "paired reply"
+        delivered = await c.call(
+            "send", {"channel": "webchat", "to": "agent:main:main", "message": "note", "idempotencyKey": "n"}
+        )
+        note = await wait_final(c, delivered["messageIds"][0])
+        assert note["sessionKey"] == "agent:main:main" and note["message"]["content"][0]["text"] == "note"
 
 
 async def test_abort_patch_reset_compact_over_the_gateway(make_app, fake) -> None:

@@ -98,7 +98,8 @@ async def test_status_lists_channels(moltbot_home: Path) -> None:
     async with running(moltbot_home, {"memory": {}}) as r:
         await eventually(lambda: r.service.status()["channels"]["memory"]["state"] == "running", "running")
         status = r.service.status()
-        assert status["ok"] and status["channels"]["webchat"]["builtin"]
+        assert status["ok"] and status["channels"]["memory"]["account"] == "default"
+        assert status["channels"]["webchat"]["state"] == "running"  # built in, no config needed
 
 
 async def test_reloaded_access_settings_apply_to_the_next_message(moltbot_home: Path) -> None:
@@ -110,7 +111,10 @@ async def test_reloaded_access_settings_apply_to_the_next_message(moltbot_home: 
         assert r.agent.calls == [] and r.memory.sent == []
         raw = r.app.settings.model_dump(by_alias=True)
         raw["channels"] = {"memory": {"dmPolicy": "allowlist", "allowFrom": ["fred"]}}
+        before = r.memory
         r.app.settings = Settings.model_validate(raw)  # what the config reloader does
+        r.service.apply_settings(r.app.settings)
         await r.memory.deliver("let me in", sender="fred")
         await eventually(lambda: len(r.memory.sent) == 1, "the reply after the reload")
         assert [c.text for c in r.agent.calls] == ["let me in"]
+        assert r.memory is before  # an access change does not restart the channel

@@ -31,7 +31,7 @@ from .test_config_reload import with_reloader
         ("gateway.auth.token", True),
         ("channels.telegram.allowFrom", True),
         ("channels.telegram.groups.-100.requireMention", True),
-        ("channels.telegram.botToken", False),
+        ("channels.telegram.botToken", True),
         ("tools.byAgent.main.deny", True),
         ("tools.exec.approvalTimeout", False),
         ("performance.gateway.maxPayload", False),
@@ -77,9 +77,15 @@ async def test_connection_limit_applies_to_the_next_connection(make_app):
         assert info.value.status_code == 503
 
 
+class LabelledConfig(moltbot.ChannelConfig):
+    label: str = ""
+    """Stands for a credential: changing it rebuilds the channel."""
+
+
 @moltbot.hookimpl
 def moltbot_register_channels() -> Any:
     yield moltbot.ChannelSpec(name="memory", factory=MemoryChatChannel, config=moltbot.ChannelConfig)
+    yield moltbot.ChannelSpec(name="labelled", factory=MemoryChatChannel, config=LabelledConfig)
 
 
 async def test_channel_access_rules_apply_to_the_next_message(make_app):
@@ -111,6 +117,57 @@ async def test_channel_access_rules_apply_to_the_next_message(make_app):
             while len(memory.sent) < 1:
                 await trio.sleep(0.01)
         assert [c.text for c in agent.calls] == ["let me in"]
+        nursery.cancel_scope.cancel()
+
+
+async def test_channel_accounts_start_restart_and_stop_with_the_config(make_app):
+    open_dm = {"dmPolicy": "open", "allowFrom": ["*"]}
+    app = make_app(
+        {**base_config(), "channels": {"memory": open_dm}}, plugins=make_plugins(moltbot_register_channels)
+    )
+    agent = EchoAgent(app)
+    channels = ChannelsService(app)
+    app.services.update(agent=agent, channels=channels)
+
+    async def reload(channels_config: dict[str, Any]) -> None:
+        write_config(app.paths.config_path, {**base_config(), "channels": channels_config})
+        assert (await reloader.check())["restartRequired"] == []
+
+    def channel(name: str) -> MemoryChatChannel:
+        return channels.channels[name].channel  # type: ignore[return-value]
+
+    async def running(*names: str) -> None:
+        with trio.fail_after(10):
+            while not all(n in channels.channels and channel(n).running for n in names):
+                await trio.sleep(0.01)
+
+    async with with_reloader(app) as (_, reloader), trio.open_nursery() as nursery:
+        await nursery.start(agent.run)
+        await nursery.start(channels.run)
+        memory = channel("memory")
+        await reload({"memory": open_dm, "labelled": {**open_dm, "label": "a"}})  # added: starts
+        await running("memory", "labelled")
+        first = channel("labelled")
+        await reload({"memory": open_dm, "labelled": {**open_dm, "label": "b"}})  # changed: restarts
+        await running("labelled")
+        assert channel("labelled") is not first and not first.running
+        assert channel("memory") is memory  # untouched
+        accounts = {**open_dm, "accounts": {"home": {}, "work": {"dmPolicy": "allowlist"}}}
+        await reload({"memory": accounts, "labelled": {"enabled": False}})
+        await running("memory:home", "memory:work")
+        assert not memory.running and "memory" not in channels.channels
+        status = channels.status()["channels"]
+        assert status["labelled"]["state"] == "disabled"
+        assert status["memory:work"]["account"] == "work"
+        home, work = channel("memory:home"), channel("memory:work")
+        await work.deliver("not allowed here", sender="zoe")
+        await home.deliver("hello home", sender="zoe")
+        with trio.fail_after(10):
+            while not home.sent:
+                await trio.sleep(0.01)
+        assert [c.text for c in agent.calls] == ["hello home"]
+        assert agent.calls[0].origin is not None and agent.calls[0].origin.account == "home"
+        assert home.sent[0].account == "home" and work.sent == []
         nursery.cancel_scope.cancel()
 
 

@@ -217,10 +217,11 @@ async def compact_session(
 
 
 async def deliver(rt: AgentRuntime, run: Run, text: str) -> None:
-    """Send the reply back to its channel (not webchat, whose clients read the events)."""
+    """Send the reply back to the channel it came from (the channels service knows which
+    channels' clients already saw it as the run's events)."""
     channels = rt.app.services.get("channels")
     origin = run.origin
-    if channels is None or origin is None or origin.channel == "webchat" or not text:
+    if channels is None or origin is None or not text:
         return
     try:
         await channels.deliver(origin, text)

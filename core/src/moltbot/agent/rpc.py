@@ -8,12 +8,14 @@ Params follow OpenClaw's shapes. The agent and chat methods ignore fields they d
 from __future__ import annotations
 
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from moltbot.agent.lanes import Run
+from moltbot.channels.webchat import WebChatChannel, WebChatUnavailable
 from moltbot.interfaces.rpc import Accepted, RpcContext, RpcError
 from moltbot.models.registry import catalog
 from moltbot.sessions.keys import InvalidSessionKey
@@ -72,11 +74,13 @@ def key_of(runtime: AgentRuntime, raw: str | None, agent_id: str | None = None) 
         raise RpcError("INVALID_REQUEST", str(exc)) from None
 
 
-async def submit(runtime: AgentRuntime, key: str, text: str) -> str:
+async def submit(runtime: AgentRuntime, key: str, text: str, run_id: str | None) -> str:
     try:
-        return await runtime.submit(session_key=key, text=text)
+        return await runtime.submit(session_key=key, text=text, run_id=run_id)
     except RuntimeError as exc:
         raise RpcError("UNAVAILABLE", str(exc), retryable=True) from None
+    except ValueError as exc:
+        raise RpcError("INVALID_REQUEST", str(exc)) from None
 
 
 async def agent(ctx: RpcContext) -> Accepted:
@@ -86,7 +90,7 @@ async def agent(ctx: RpcContext) -> Accepted:
     params: AgentParams = ctx.params
     runtime = runtime_of(ctx)
     key = key_of(runtime, params.session_key, params.agent_id)
-    run_id = await submit(runtime, key, params.message)
+    run_id = await submit(runtime, key, params.message, ctx.idempotency_key)
     accepted = {
         "runId": run_id,
         "sessionKey": key,
@@ -140,11 +144,34 @@ async def agent_wait(ctx: RpcContext) -> dict[str, Any]:
 
 
 async def chat_send(ctx: RpcContext) -> dict[str, Any]:
-    """``chat.send`` {sessionKey, message}: WebChat's turn; progress arrives as ``chat`` events."""
+    """``chat.send`` {sessionKey, message, idempotencyKey}: a WebChat message. It goes through
+    the ``webchat`` channel like any channel's message (dedupe, access policy, the agent); the
+    run id is the idempotency key, and progress arrives as ``chat`` events."""
     params: ChatSendParams = ctx.params
-    runtime = runtime_of(ctx)
-    run_id = await submit(runtime, key_of(runtime, params.session_key), params.message)
+    key = key_of(runtime_of(ctx), params.session_key)
+    run_id = ctx.idempotency_key or str(uuid.uuid4())
+    channels = ctx.app.services.get("channels")
+    try:
+        webchat = channels.get("webchat").channel if channels is not None else None
+    except LookupError:
+        webchat = None
+    if not isinstance(webchat, WebChatChannel):
+        raise RpcError("UNAVAILABLE", "webchat is not running (is channels.webchat.enabled false?)")
+    try:
+        await webchat.post(text=params.message, session_key=key, sender=sender_of(ctx), run_id=run_id)
+    except WebChatUnavailable as exc:
+        raise RpcError("UNAVAILABLE", str(exc), retryable=True) from None
     return {"runId": run_id, "status": "started"}
+
+
+def sender_of(ctx: RpcContext) -> str:
+    """Who is writing: the client's device id when it proved one, else its client id."""
+    gateway = ctx.app.services.get("gateway")
+    connection = gateway.connections.get(ctx.conn_id) if gateway is not None else None
+    summary = getattr(connection, "summary", None)
+    if summary is None:
+        return "operator"
+    return summary.device_id or str(summary.client.get("id") or "operator")
 
 
 async def chat_abort(ctx: RpcContext) -> dict[str, Any]:

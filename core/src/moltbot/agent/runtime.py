@@ -113,18 +113,22 @@ class AgentRuntime(Service):
         text: str,
         origin: Origin | None = None,
         idempotency_key: str | None = None,
+        run_id: str | None = None,
     ) -> str:
-        """Queue ``text`` on the session's lane (per its queue mode); returns the run id.
+        """Queue ``text`` on the session's lane (per its queue mode); returns the run id
+        (``run_id`` when the caller chose one, as OpenClaw clients do with their idempotency key).
 
-        Raises ``ValueError`` (:class:`moltbot.sessions.InvalidSessionKey`) for a bad key and
-        ``RuntimeError`` when the runtime is not running.
+        Raises ``ValueError`` (:class:`moltbot.sessions.InvalidSessionKey`) for a bad key or a
+        ``run_id`` already taken, and ``RuntimeError`` when the runtime is not running.
         """
         key = self.normalize_key(session_key)
         if idempotency_key and idempotency_key in self._idempotency:
             return self._idempotency[idempotency_key]
         if self._nursery is None:
             raise RuntimeError("the agent runtime is not running")
-        run = Run(id=str(uuid.uuid4()), session_key=key, text=text, origin=origin)
+        if run_id is not None and run_id in self.runs:
+            raise ValueError(f"run id {run_id!r} is already in use; send a new idempotencyKey")
+        run = Run(id=run_id or str(uuid.uuid4()), session_key=key, text=text, origin=origin)
         self._remember(run, idempotency_key)
         command = parse_command(text)
         if command is not None:

@@ -21,7 +21,8 @@ class SendParams(StrictModel):
     channel: str
     to: str = Field(min_length=1)
     message: str = Field(min_length=1)
-    account: str = "default"
+    account: str = Field("default", alias="accountId")
+    """OpenClaw's ``accountId``; ``account`` is accepted too."""
 
 
 class PairingListParams(StrictModel):
@@ -71,7 +72,7 @@ async def send(ctx: RpcContext) -> dict[str, Any]:
             params.channel,
             params.to,
             params.message,
-            idempotency_key=uuid.uuid4().hex,
+            idempotency_key=ctx.idempotency_key or uuid.uuid4().hex,
             account=params.account,
         )
     except LookupError as exc:

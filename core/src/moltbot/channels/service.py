@@ -1,6 +1,7 @@
-"""``app.services["channels"]``: runs every configured channel and routes its messages.
+"""``app.services["channels"]``: runs every configured channel account and routes its messages.
 
-Inbound: each channel runs under :func:`supervise` and feeds one shared inbox. The router drops
+Inbound: each account runs under :func:`supervise` in its own cancel scope (so a config reload
+can start, stop or restart one account alone) and feeds one shared inbox. The router drops
 redelivered message ids (persisted :class:`DedupeStore`), applies access control, answers unknown
 DM senders with a pairing code, and hands allowed messages to ``app.services["agent"].submit``
 with the session key, the :class:`Origin` and the idempotency key ``<channel>:<message id>``;
@@ -18,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 from loguru import logger
-from pydantic import ValidationError
 
 from moltbot.channels.access import decide
+from moltbot.channels.build import Wanted, build, plan, status_name
 from moltbot.channels.chunking import split_text
 from moltbot.channels.dedupe import DedupeStore
 from moltbot.channels.pairing import PairingStore
 from moltbot.channels.supervisor import ChannelStatus, RestartPolicy, supervise
+from moltbot.channels.typing import TypingIndicators
+from moltbot.config.accounts import DEFAULT_ACCOUNT
 from moltbot.config.model import ChannelConfig
 from moltbot.errors import ConfigError
 from moltbot.interfaces.channel import (
@@ -36,7 +39,6 @@ from moltbot.interfaces.channel import (
 )
 from moltbot.interfaces.service import Service
 from moltbot.sessions.keys import derive_key
-from moltbot.specs import BuildContext
 
 if TYPE_CHECKING:
     from moltbot.app import App
@@ -63,17 +65,19 @@ def pairing_text(channel: str, sender: str, code: str) -> str:
 
 @dataclass
 class Running:
-    """One configured channel: its object, config, stores and supervision status."""
+    """One running account: its channel object, the config it was built from, its pairing
+    store and supervision status, and the cancel scope that stops it."""
 
+    wanted: Wanted
     channel: ChatChannel
-    config: ChannelConfig
     pairing: PairingStore
     status: ChannelStatus
+    scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    ended: trio.Event = field(default_factory=trio.Event)
 
-
-@dataclass
-class _Typing:
-    done: trio.Event = field(default_factory=trio.Event)
+    @property
+    def config(self) -> ChannelConfig:
+        return self.wanted.config
 
 
 class ChannelsService(Service):
@@ -90,89 +94,109 @@ class ChannelsService(Service):
     ) -> None:
         self.app = app
         self.policy = policy or RestartPolicy()
-        self.typing_interval = typing_interval
-        self.typing_cap = typing_cap
+        self.typing = TypingIndicators(interval=typing_interval, cap=typing_cap)
         self.send_retry_delay = send_retry_delay
-        self.channels: dict[str, Running] = {}
-        self.disabled: list[str] = []
         self.dedupe = DedupeStore(app.paths.state_dir / "channels" / "seen.log")
-        self._typing: dict[tuple[str, str, str], _Typing] = {}
         self._nursery: trio.Nursery | None = None
+        self._inbox: trio.MemorySendChannel[InboundMessage] | None = None
         self._settings = app.settings
-        self._build()
+        wanted = plan(app.settings, app.plugins.channels())
+        if wanted.problems:
+            raise ConfigError(wanted.problems, source=str(app.paths.config_path))
+        self.disabled = wanted.disabled
+        self.channels: dict[str, Running] = {n: self._running(w) for n, w in wanted.wanted.items()}
+        """By status name: ``telegram``, ``telegram:work`` (see :func:`status_name`)."""
 
-    # ------------------------------------------------------------ setup
+    # ------------------------------------------------------------ lifecycle
 
-    def _build(self) -> None:
-        specs = self.app.plugins.channels()
-        settings = self.app.settings
-        problems: list[tuple[str, str]] = []
-        for name, raw in sorted(settings.channels.items()):
-            spec = specs.get(name)
-            if spec is None:
-                problems.append((f"channels.{name}", f"no installed plugin provides channel {name!r}"))
-                continue
-            try:
-                config = spec.config.model_validate(raw or {})
-            except ValidationError as exc:
-                problems.append((f"channels.{name}", str(exc).splitlines()[-1]))
-                continue
-            if not isinstance(config, ChannelConfig):
-                problems.append((f"channels.{name}", "the plugin's config model must extend ChannelConfig"))
-                continue
-            if not config.enabled:
-                self.disabled.append(name)
-                continue
-            ctx = BuildContext(
-                name=name, state_dir=self.app.paths.state_dir / "channels" / name, settings=settings
-            )
-            self.channels[name] = Running(
-                channel=spec.factory(config, ctx),
-                config=config,
-                pairing=PairingStore(credentials_dir(self.app.paths.state_dir), name),
-                status=ChannelStatus(name),
-            )
-        if problems:
-            raise ConfigError(problems, source=str(self.app.paths.config_path))
+    def _emit(self, event: str, payload: dict[str, Any]) -> None:
+        gateway = self.app.services.get("gateway")
+        if gateway is not None:
+            gateway.broadcast(event, payload, scope="operator.read")
+
+    def _running(self, wanted: Wanted) -> Running:
+        return Running(
+            wanted=wanted,
+            channel=build(wanted, self.app.paths.state_dir, self.app.settings, self._emit),
+            pairing=PairingStore(credentials_dir(self.app.paths.state_dir), wanted.channel),
+            status=ChannelStatus(wanted.name),
+        )
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         send, recv = trio.open_memory_channel[InboundMessage](0)
-        async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            async with send:
+        async with send, trio.open_nursery() as nursery:
+            self._nursery, self._inbox = nursery, send
+            try:
                 for running in self.channels.values():
-                    await nursery.start(supervise, running.channel, send.clone(), running.status, self.policy)
-            nursery.start_soon(self._route, recv)
-            task_status.started()
+                    self._start(running)
+                nursery.start_soon(self._route, recv)
+                task_status.started()
+                await trio.sleep_forever()
+            finally:
+                self._nursery = self._inbox = None
 
-    def status(self) -> dict[str, Any]:
-        channels = {name: r.status.to_json() for name, r in self.channels.items()}
-        for name in self.disabled:
-            channels[name] = {"name": name, "state": "disabled", "ok": True}
-        channels["webchat"] = {"name": "webchat", "state": "running", "ok": True, "builtin": True}
-        degraded = sorted(n for n, s in channels.items() if s["state"] in ("degraded", "stopped"))
-        return {"ok": not degraded, "channels": channels, "degraded": degraded}
+    def _start(self, running: Running, after: trio.Event | None = None) -> None:
+        """Supervise ``running`` in its own cancel scope (once ``after`` is set: the previous
+        object of a restarted account must release its webhook routes and files first)."""
+        if self._nursery is None or self._inbox is None:
+            return
+        inbox = self._inbox.clone()
 
-    def _follow_reloads(self) -> None:
-        """Take access settings (dmPolicy, allowFrom, groups...) from a hot-reloaded config;
-        credentials and other plugin keys only apply when the channel is rebuilt at restart."""
-        settings = self.app.settings
+        async def supervised() -> None:
+            try:
+                with running.scope:
+                    if after is not None:
+                        await after.wait()
+                    await supervise(running.channel, inbox, running.status, self.policy)
+            finally:
+                running.ended.set()
+
+        self._nursery.start_soon(supervised)
+
+    def apply_settings(self, settings: Any) -> None:
+        """Apply a hot-reloaded config: access keys take effect with the next message; an
+        account that was added, removed, enabled, disabled or had other keys changed is
+        started, stopped or restarted. Other accounts keep running untouched."""
         if settings is self._settings:
             return
         self._settings = settings
-        specs = self.app.plugins.channels()
-        for name, running in self.channels.items():
-            raw = settings.channels.get(name)
-            if raw is None or name not in specs:
+        wanted = plan(settings, self.app.plugins.channels())
+        if wanted.problems:
+            for where, problem in wanted.problems:
+                logger.error("channels: reloaded config ignored: {}: {}", where, problem)
+            return
+        self.disabled = wanted.disabled
+        for name in [n for n in self.channels if n not in wanted.wanted]:
+            self.channels.pop(name).scope.cancel()
+            logger.info("channel {} stopped (removed or disabled in the config)", name)
+        for name, want in wanted.wanted.items():
+            current = self.channels.get(name)
+            if current is not None and not want.needs_restart(current.wanted):
+                current.wanted = want
                 continue
             try:
-                running.config = specs[name].config.model_validate(raw)
-            except ValidationError as exc:
-                logger.error(
-                    "channel {}: reloaded config is invalid, keeping the previous one: {}", name, exc
-                )
+                fresh = self._running(want)
+            except Exception:
+                logger.exception("channel {}: could not be built from the reloaded config", name)
+                continue
+            self.channels[name] = fresh
+            if current is not None:
+                current.scope.cancel()
+            self._start(fresh, after=current.ended if current is not None else None)
+            logger.info("channel {} {} with the reloaded config", name, "restarts" if current else "starts")
 
-    def get(self, name: str) -> Running:
+    def status(self) -> dict[str, Any]:
+        channels = {
+            name: {**r.status.to_json(), "channel": r.wanted.channel, "account": r.wanted.account}
+            for name, r in self.channels.items()
+        }
+        for name in self.disabled:
+            channels[name] = {"name": name, "state": "disabled", "ok": True}
+        degraded = sorted(n for n, s in channels.items() if s["state"] in ("degraded", "stopped"))
+        return {"ok": not degraded, "channels": channels, "degraded": degraded}
+
+    def get(self, channel: str, account: str = DEFAULT_ACCOUNT) -> Running:
+        name = status_name(channel, account)
         try:
             return self.channels[name]
         except KeyError:
@@ -192,8 +216,7 @@ class ChannelsService(Service):
 
     async def handle(self, message: InboundMessage) -> None:
         """Route one inbound message (dedupe, access control, pairing or the agent)."""
-        self._follow_reloads()
-        running = self.get(message.channel)
+        running = self.get(message.channel, message.account)
         if not self.dedupe.remember(f"in:{message.channel}:{message.account}:{message.message_id}"):
             logger.debug("channel {}: dropping redelivered message {}", message.channel, message.message_id)
             return
@@ -237,59 +260,30 @@ class ChannelsService(Service):
             return
         origin = Origin.of(message)
         run_id = await agent.submit(
-            session_key=derive_key(message, self.app.settings.session),
+            session_key=message.session_key or derive_key(message, self.app.settings.session),
             text=message_text(message),
             origin=origin,
             idempotency_key=f"{message.channel}:{message.message_id}",
+            run_id=message.run_id,
         )
         if running.channel.capabilities.typing:
-            self._spawn(self._keep_typing, running.channel, origin, run_id)
-
-    # ------------------------------------------------------------ typing
+            self._spawn(self.typing.keep_typing, running.channel, origin, agent, run_id)
 
     def _spawn(self, fn: Any, *args: Any) -> None:
         if self._nursery is None:
             raise RuntimeError("the channels service is not running")
         self._nursery.start_soon(fn, *args)
 
-    async def _keep_typing(self, channel: ChatChannel, origin: Origin, run_id: str) -> None:
-        """``set_typing`` every ``typing_interval`` until delivery, the run's end, or the cap."""
-        key = (origin.channel, origin.account, origin.chat_id)
-        typing = self._typing.setdefault(key, _Typing())
-        agent = self.app.services.get("agent")
-
-        async def run_ended() -> None:
-            try:
-                await agent.wait(run_id)
-            except Exception as exc:
-                logger.debug("typing for {}: waiting for run {} failed: {}", origin.chat_id, run_id, exc)
-            typing.done.set()
-
-        with trio.move_on_after(self.typing_cap):
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(run_ended)
-                while not typing.done.is_set():
-                    try:
-                        await channel.set_typing(origin.chat_id)
-                    except Exception as exc:
-                        logger.debug("channel {}: typing indicator failed: {}", origin.channel, exc)
-                    with trio.move_on_after(self.typing_interval):
-                        await typing.done.wait()
-                nursery.cancel_scope.cancel()
-        if self._typing.get(key) is typing:
-            del self._typing[key]
-
-    def _stop_typing(self, origin: Origin) -> None:
-        typing = self._typing.pop((origin.channel, origin.account, origin.chat_id), None)
-        if typing is not None:
-            typing.done.set()
-
     # ------------------------------------------------------------ outbound
 
     async def deliver(self, origin: Origin, text: str) -> None:
-        """Send the agent's reply ``text`` back where ``origin`` came from (threaded, chunked)."""
-        running = self.get(origin.channel)
-        self._stop_typing(origin)
+        """Send the agent's reply ``text`` back where ``origin`` came from (threaded, chunked).
+
+        Nothing is sent to a channel whose clients watch the run's events (WebChat)."""
+        running = self.get(origin.channel, origin.account)
+        self.typing.stop(origin)
+        if running.channel.capabilities.live_events:
+            return
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         base = f"{origin.channel}:{origin.message_id or origin.chat_id}:{digest}"
         await self._send_chunks(
@@ -309,7 +303,7 @@ class ChannelsService(Service):
         self, channel: str, target: str, text: str, *, idempotency_key: str, account: str = "default"
     ) -> list[str]:
         """Send ``text`` to ``target`` on ``channel`` (the ``send`` RPC and ``moltbot message send``)."""
-        running = self.get(channel)
+        running = self.get(channel, account)
         message = OutboundMessage(channel=channel, account=account, target=target, text=text)
         return await self._send_chunks(running.channel, message, f"{channel}:send:{idempotency_key}")
 

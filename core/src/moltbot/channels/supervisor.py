@@ -117,7 +117,7 @@ async def _restart_loop(
                 status.last_error = exc.reason
                 _set(status, "stopped")
                 logger.error(
-                    "channel {} stopped and will not be restarted: {} (fix it, then restart the gateway)",
+                    "channel {} stopped and will not be restarted: {} (fix it; a config change restarts it)",
                     status.name,
                     exc.reason,
                 )

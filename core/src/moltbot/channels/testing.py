@@ -51,11 +51,12 @@ class EchoAgent(Service):
         text: str,
         origin: Origin | None = None,
         idempotency_key: str | None = None,
+        run_id: str | None = None,
     ) -> str:
         if idempotency_key is not None and idempotency_key in self._by_key:
             return self._by_key[idempotency_key]
         assert self._nursery is not None, "EchoAgent.run must be started first"
-        run_id = f"run-{next(self._ids)}"
+        run_id = run_id or f"run-{next(self._ids)}"
         if idempotency_key is not None:
             self._by_key[idempotency_key] = run_id
         self.calls.append(Submitted(session_key, text, origin, idempotency_key))
@@ -65,7 +66,7 @@ class EchoAgent(Service):
 
     async def _answer(self, run_id: str, text: str, origin: Origin | None) -> None:
         await trio.sleep(self.delay)
-        if origin is not None and origin.channel != "webchat":
+        if origin is not None:
             await self.app.services["channels"].deliver(origin, self.reply.format(text=text))
         self._runs[run_id].set()
 

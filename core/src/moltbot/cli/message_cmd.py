@@ -19,6 +19,7 @@ def message_command() -> None:
 @click.option("--channel", required=True, help="Channel name, e.g. telegram.")
 @click.option("--target", "to", required=True, help="Chat id or phone number to send to.")
 @click.option("--message", required=True, help="The text to send.")
+@click.option("--account", default="default", show_default=True, help="Which account of the channel.")
 @client_options
 @pass_state
 def send_command(
@@ -26,13 +27,20 @@ def send_command(
     channel: str,
     to: str,
     message: str,
+    account: str,
     url: str | None,
     token: str | None,
     password: str | None,
 ) -> None:
     """Send MESSAGE to TARGET on CHANNEL (long text is split at the channel's limit)."""
     where, opts = target(state, url, token, password)
-    params = {"channel": channel, "to": to, "message": message, "idempotencyKey": uuid.uuid4().hex}
+    params = {
+        "channel": channel,
+        "to": to,
+        "message": message,
+        "accountId": account,
+        "idempotencyKey": uuid.uuid4().hex,
+    }
     payload = run_client(where, opts, lambda c: c.call("send", params))
     ids = ", ".join(payload.get("messageIds", [])) or "(already sent)"
     click.echo(f"sent to {to} on {channel}: {ids}")

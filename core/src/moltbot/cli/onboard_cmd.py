@@ -230,7 +230,9 @@ def _workspace(ask: Asker, raw: dict, opts: dict) -> tuple[dict, Path]:
 
 
 def _channels(state: CliState, ask: Asker, raw: dict, opts: dict, out: dict) -> dict:
-    installed = sorted(state.plugins.channels())
+    specs = state.plugins.channels()
+    always_on = {name for name, spec in specs.items() if spec.default_enabled}  # WebChat
+    installed = sorted(set(specs) - always_on)
     sections = dict(raw.get("channels") or {})
     unknown = [c for c in opts["channels"] if c not in installed]
     if unknown:
@@ -252,7 +254,7 @@ def _channels(state: CliState, ask: Asker, raw: dict, opts: dict, out: dict) -> 
     else:
         return raw
     given = _channel_options(opts["channel_options"], installed)
-    for name in sorted(set(installed) | set(sections)):
+    for name in sorted((set(installed) | set(sections)) - always_on):
         section = dict(sections.get(name) or {})
         if name in wanted:
             model = state.plugins.channels()[name].config

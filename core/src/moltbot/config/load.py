@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import json5
 from pydantic import BaseModel, ValidationError
 
+from moltbot.config.accounts import account_path, account_sections
 from moltbot.config.errors_format import describe, dotted
 from moltbot.config.model import Settings
 from moltbot.errors import ConfigError
@@ -124,7 +125,7 @@ def _check_plugin_sections(
     problems: list[tuple[str, str]] = []
     channels = plugins.channels()
     for name, section in settings.channels.items():
-        problems += _check_one(f"channels.{name}", name, section, channels, "channel")
+        problems += _check_channel(name, section, channels)
     sinks = plugins.log_sinks()
     for i, entry in enumerate(settings.logging.transports):
         problems += _check_one(
@@ -179,6 +180,18 @@ def _check_one(
     except ValidationError as exc:
         return describe(exc, model, prefix=where)
     return []
+
+
+def _check_channel(name: str, section: Any, registry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Each account of ``channels.<name>`` is validated merged with the shared keys."""
+    sections, problems = account_sections(section)
+    found = [(f"channels.{name}.{where}", message) for where, message in problems]
+    multi = isinstance(section, dict) and bool(section.get("accounts"))
+    for account, merged in sections.items():
+        found += _check_one(account_path(name, account, multi=multi), name, merged, registry, "channel")
+        if name not in registry:
+            break
+    return found
 
 
 def plugin_config(spec: Any, section: Any) -> BaseModel:

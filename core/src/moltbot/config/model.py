@@ -138,6 +138,9 @@ class ChannelConfig(StrictModel):
     groups: dict[str, ChannelGroupConfig] = Field(default_factory=dict)
     group_allow_from: list[str] = Field(default_factory=list)
     """Senders allowed in groups (empty: anyone in an allowed group); DM approvals never count."""
+    accounts: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Several accounts of this service (``{work: {botToken: ...}}``): each one is the section's
+    other keys overridden by its own (see :mod:`moltbot.config.accounts`)."""
 
 
 class SandboxConfig(StrictModel):
@@ -340,9 +343,7 @@ class ResetByType(StrictModel):
 class SessionConfig(StrictModel):
     """How conversations map to sessions and when they reset (see docs/sessions.md)."""
 
-    dm_scope: Literal["main", "per-peer", "per-channel-peer", "per-account-channel-peer"] = (
-        "per-channel-peer"
-    )
+    dm_scope: Literal["main", "per-peer", "per-channel-peer", "per-account-channel-peer"] = "per-channel-peer"
     """``per-channel-peer`` (default) gives every sender on every channel a private session;
     ``main`` shares the owner's main session across all DMs (OpenClaw's default)."""
     main_key: str = Field("main", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -1,4 +1,5 @@
-"""Built-in channel runtime: the ``channels`` service, its RPC methods and CLI commands."""
+"""Built-in channel runtime: the ``channels`` service, the WebChat channel, RPC methods and CLI
+commands."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import click
 from moltbot import hookimpl
 from moltbot.app import App
 from moltbot.interfaces.service import Service
-from moltbot.specs import CommandSpec, MethodSpec, ServiceSpec
+from moltbot.specs import ChannelSpec, CommandSpec, MethodSpec, ServiceSpec
 
 _COMMANDS = (
     ("channels", "moltbot.cli.channels_cmd", "List configured channels and their status"),
@@ -27,6 +28,19 @@ def _service(app: App) -> Service:
     from moltbot.channels.service import ChannelsService
 
     return ChannelsService(app)
+
+
+@hookimpl
+def moltbot_register_channels() -> Iterator[ChannelSpec]:
+    from moltbot.channels.webchat import WebChatChannel, WebChatConfig
+
+    yield ChannelSpec(
+        name="webchat",
+        factory=WebChatChannel,
+        config=WebChatConfig,
+        default_enabled=True,
+        summary="The gateway's own chat (chat.send and chat events; Control UI, OpenClaw clients)",
+    )
 
 
 @hookimpl

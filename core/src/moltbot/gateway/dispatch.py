@@ -32,6 +32,7 @@ class CallContext:
     conn_id: str
     role: str
     scopes: frozenset[str]
+    idempotency_key: str | None = None
 
 
 def _params_error(method: str, exc: ValidationError) -> RpcError:
@@ -129,7 +130,7 @@ class Dispatcher:
                 value = spec.params.model_validate(params)
             except ValidationError as exc:
                 raise _params_error(method, exc) from None
-        ctx = CallContext(method, value, self.app, conn_id, role, scopes)
+        ctx = CallContext(method, value, self.app, conn_id, role, scopes, key if valid_key else None)
 
         async def invoke() -> Any:
             with trio.move_on_after(self.request_timeout) as scope:

@@ -1,8 +1,9 @@
 """Config hot reload: poll the file, debounce editor churn, validate, apply or keep the last good.
 
 A valid change replaces ``app.settings``, is applied to the gateway's live parts (auth, origins,
-proxies, limits), and is announced with a ``config.changed`` event whose ``restartRequired``
-lists every changed path outside :data:`LIVE_PATHS`. An invalid edit is logged and ignored.
+proxies, limits) and handed to every service's ``apply_settings``, and is announced with a
+``config.changed`` event whose ``restartRequired`` lists every changed path outside
+:data:`LIVE_PATHS`. An invalid edit is logged and ignored.
 """
 
 from __future__ import annotations
@@ -37,12 +38,9 @@ LIVE_PATHS = (
     "performance.gateway.maxBufferedBytes",
     "performance.gateway.tickInterval",
     "performance.gateway.shutdownTimeout",
-    # access rules the channels service re-reads per inbound message
-    "channels.*.dmPolicy",
-    "channels.*.allowFrom",
-    "channels.*.groupPolicy",
-    "channels.*.groups",
-    "channels.*.groupAllowFrom",
+    # the channels service: access rules at once; added, removed or changed accounts are
+    # started, stopped or restarted one by one (ChannelsService.apply_settings)
+    "channels",
     # resolved per agent run: tool policy, sandbox, the model (providers rebuilt on change)
     "tools.profile",
     "tools.allow",
@@ -172,6 +170,15 @@ class ConfigReloader:
         self.pending_restart = sorted(set(self.pending_restart) | set(restart))
         self.app.settings = settings
         self.gateway.apply_settings(settings)
+        for name, service in list(self.app.services.items()):
+            if service is self.gateway or service is self:
+                continue
+            try:
+                apply = getattr(service, "apply_settings", None)
+                if apply is not None:
+                    apply(settings)
+            except Exception:
+                logger.exception("service {} could not apply the reloaded config", name)
         if changed:
             logger.info("config reloaded: {} changed", ", ".join(changed))
         if restart:

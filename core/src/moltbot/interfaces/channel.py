@@ -22,6 +22,9 @@ class ChannelCapabilities:
     threads: bool = False
     edits: bool = False
     groups: bool = False
+    live_events: bool = False
+    """The channel's clients watch the run's own gateway events (WebChat), so the finished
+    reply is not sent to them a second time."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +57,12 @@ class InboundMessage:
     mentions_bot: bool = False
     reply_to: str | None = None
     thread_id: str | None = None
+    session_key: str | None = None
+    """Set by channels whose clients address a session directly (WebChat's ``sessionKey``);
+    otherwise routing derives the session from channel, account and sender."""
+    run_id: str | None = None
+    """A run id the client chose (WebChat's ``idempotencyKey``), so it can match the run's
+    events before its request is answered; otherwise the agent picks one."""
 
 
 @dataclass(frozen=True, kw_only=True)

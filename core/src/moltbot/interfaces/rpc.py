@@ -64,3 +64,7 @@ class RpcContext(Protocol):
 
     @property
     def scopes(self) -> frozenset[str]: ...
+
+    @property
+    def idempotency_key(self) -> str | None:
+        """The request's ``idempotencyKey`` (taken out of ``params``), if it sent one."""

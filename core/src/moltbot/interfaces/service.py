@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import trio
 
@@ -22,3 +23,8 @@ class Service(ABC):
     @abstractmethod
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Run until cancelled."""
+
+    def apply_settings(self, settings: Any) -> None:  # noqa: B027 - optional capability
+        """Take a hot-reloaded config (sync, must not block). By default a service keeps what
+        it built at start; the reloader reports changed paths outside its live list as
+        needing a restart."""

@@ -61,6 +61,10 @@ class MemoryChatChannel(ChatChannel):
 
     def __init__(self, config: Any = None, ctx: BuildContext | None = None, *, name: str = "memory") -> None:
         self.name = ctx.name if ctx else name
+        self.account = ctx.account if ctx else "default"
+        self.config = config
+        self.running = False
+        """True while ``run`` is up (tests check that a replaced channel was stopped)."""
         self.sent: list[OutboundMessage] = []
         self.typing_in: list[str] = []
         self._send_in, self._recv_in = trio.open_memory_channel[InboundMessage](100)
@@ -79,6 +83,7 @@ class MemoryChatChannel(ChatChannel):
         await self._send_in.send(
             InboundMessage(
                 channel=self.name,
+                account=self.account,
                 sender=sender,
                 chat_type=chat_type,  # type: ignore[arg-type]
                 chat_id=chat_id or sender,
@@ -94,9 +99,13 @@ class MemoryChatChannel(ChatChannel):
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        task_status.started()
-        async for message in self._recv_in:
-            await inbox.send(message)
+        self.running = True
+        try:
+            task_status.started()
+            async for message in self._recv_in:
+                await inbox.send(message)
+        finally:
+            self.running = False
 
     async def send(self, message: OutboundMessage) -> str:
         self.sent.append(message)
