@@ -63,7 +63,8 @@ def apply_overrides(settings: Settings, o: Overrides) -> Settings:
 
 def check_auth(settings: Settings, *, source: str | None = None) -> Settings:
     """The rules no config may break, at start or on reload: no unauthenticated non-loopback
-    bind, and the selected auth mode has its secret. Raises ConfigError."""
+    bind, Tailscale Funnel (public internet) only with password auth, and the selected auth
+    mode has its secret. Raises ConfigError."""
     host = bind_host(settings)
     auth = settings.gateway.auth
     problems = []
@@ -73,6 +74,15 @@ def check_auth(settings: Settings, *, source: str | None = None) -> Settings:
                 "gateway.auth.mode",
                 f"refusing to bind the gateway to {host} without auth; set gateway.auth.mode to"
                 " 'token' or 'password' (or bind to loopback)",
+            )
+        )
+    if settings.gateway.tailscale.mode == "funnel" and auth.mode != "password":
+        problems.append(
+            (
+                "gateway.auth.mode",
+                f"Tailscale Funnel puts the gateway on the public internet and needs password auth"
+                f" (it is {auth.mode!r}); set gateway.auth.mode to 'password' with a strong password,"
+                " or set gateway.tailscale.mode to 'serve'",
             )
         )
     if auth.mode == "password" and not auth.password:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import trio
 
@@ -126,3 +128,25 @@ async def test_a_reload_may_not_drop_auth_on_a_lan_bind(make_app):
         assert outcome["ok"] is False and "refusing to bind" in outcome["error"]
         assert gateway.auth_mode == "token"
         stop.set()
+
+
+async def test_a_reload_may_not_leave_funnel_without_password_auth(make_app):
+    password = {"mode": "password", "password": "correct horse battery staple 42"}
+    app = make_app(base_config(auth=password))
+    stop = trio.Event()
+    async with trio.open_nursery() as nursery:
+        gateway = await nursery.start(
+            lambda task_status: run_gateway(app, stop, port=0, task_status=task_status)
+        )
+        funnel_with_token = {"tailscale": {"mode": "funnel"}, "auth": {"mode": "token", "token": "t" * 40}}
+        app.paths.config_path.write_text(json.dumps({"gateway": funnel_with_token}))
+        outcome = await app.services["config-reload"].check(force=True)
+        assert outcome["ok"] is False and "Tailscale Funnel" in outcome["error"]
+        assert gateway.auth_mode == "password"
+        stop.set()
+
+
+def test_funnel_without_password_is_refused_at_start(make_app):
+    app = make_app(base_config(tailscale={"mode": "funnel"}))
+    with pytest.raises(ConfigError, match="needs password auth"):
+        prepare(app, Overrides())
