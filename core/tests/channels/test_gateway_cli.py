@@ -62,6 +62,8 @@ async def test_status_send_and_pairing_through_the_gateway(moltbot_home: Path) -
         assert json.loads(out)["channels"]["echo"]["state"] == "running"
         code, out = await moltbot(moltbot_home, "channels", "list")
         assert code == 0 and "echo" in out and "enabled" in out, out
+        webchat = next(line for line in out.splitlines() if line.startswith("webchat"))
+        assert "enabled" in webchat  # built in: runs without a config section
 
         code, out = await moltbot(
             moltbot_home,

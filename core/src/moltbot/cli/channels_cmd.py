@@ -8,6 +8,7 @@ import click
 
 from moltbot.cli.client_cmd import client_options, run_client, target
 from moltbot.cli.state import CliState, pass_state
+from moltbot.config.accounts import account_sections
 
 
 @click.group("channels")
@@ -24,13 +25,17 @@ def list_command(state: CliState, as_json: bool) -> None:
     rows = []
     for name, spec in sorted(state.plugins.channels().items()):
         raw = settings.channels.get(name)
+        if raw is None and spec.default_enabled:
+            raw = {}
         enabled = isinstance(raw, dict) and raw.get("enabled", True) is not False
         configured = "enabled" if enabled else "disabled" if raw is not None else "not configured"
+        accounts, _ = account_sections(raw) if raw is not None else ({}, [])
         rows.append(
             {
                 "name": name,
                 "plugin": state.plugins.owner("channels", name).name,
                 "state": configured,
+                "accounts": sorted(accounts),
                 "summary": spec.summary,
             }
         )
@@ -40,7 +45,9 @@ def list_command(state: CliState, as_json: bool) -> None:
     if not rows:
         click.echo("no channel plugins installed (try: pip install moltbot-telegram)")
     for row in rows:
-        click.echo(f"{row['name']:<12} {row['state']:<15} {row['summary']}")
+        accounts = row["accounts"]
+        named = f" (accounts: {', '.join(accounts)})" if accounts and accounts != ["default"] else ""
+        click.echo(f"{row['name']:<12} {row['state']:<15} {row['summary']}{named}")
 
 
 @channels_command.command("status")
