@@ -3,9 +3,20 @@
 Speaks ``/bot<token>/<method>`` with JSON or query parameters and answers with the Bot API's
 envelope (``{"ok": true, "result"}`` / ``{"ok": false, "error_code", "description",
 "parameters"}``). ``getUpdates`` long-polls and confirms updates below ``offset``; sendMessage
-checks the 4096-character limit and HTML ``parse_mode`` markup like the real server. Tests push
-updates with :meth:`FakeTelegram.user_says`, script errors with :meth:`fail_next`, and take
-the server down and up again with :meth:`go_down` / :meth:`come_up`.
+checks the 4096-character limit and HTML ``parse_mode`` markup like the real server.
+
+Files: :meth:`FakeTelegram.user_sends` attaches a file to a message; ``getFile`` answers with
+a ``file_path`` (``400 file is too big`` past 20 MB) that ``GET /file/bot<token>/<file_path>``
+then serves (401 for a wrong token, 404 for a path ``getFile`` never issued).
+
+Webhooks: ``setWebhook`` (HTTPS only, ``secret_token`` of ``A-Za-z0-9_-``), ``deleteWebhook``
+and ``getWebhookInfo``; while a webhook is set ``getUpdates`` answers 409. Telegram would POST
+each update to the webhook URL; the fake POSTs it to :attr:`FakeTelegram.tunnel` instead (where
+the public URL leads, e.g. a Tailscale Funnel to the gateway) with the secret header, oldest
+first, and drops it on a 2xx answer. :meth:`post_update` sends one delivery by hand.
+
+Tests push updates with :meth:`user_says`, script errors with :meth:`fail_next`, and take the
+server down and up again with :meth:`go_down` / :meth:`come_up`.
 """
 
 from __future__ import annotations
@@ -13,19 +24,25 @@ from __future__ import annotations
 import functools
 import html.parser
 import itertools
+import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import trio
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.trio import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+MAX_DOWNLOAD = 20 * 1024 * 1024
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 BOT = {"id": 777000111, "is_bot": True, "first_name": "Molt", "username": "molt_test_bot"}
 _TAGS = {
     "b",
@@ -92,20 +109,40 @@ def parse_html(text: str) -> int:
 class Call:
     method: str
     params: dict[str, Any]
+    peer: str = ""
+    """The client's ``host:port``: calls over one kept-alive connection share it."""
+
+
+@dataclass
+class StoredFile:
+    path: str
+    data: bytes
+    size: int
 
 
 @dataclass
 class FakeTelegram:
     token: str = TOKEN
+    bot: dict[str, Any] = field(default_factory=lambda: dict(BOT))
     calls: list[Call] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     base_url: str = ""
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)
+    """Every ``/file/...`` path requested (token included, as the client sent it)."""
+    webhook: dict[str, Any] = field(default_factory=dict)
+    """``{"url", "secret_token", "allowed_updates"}`` while a webhook is set."""
+    tunnel: str | None = None
+    """Where webhook deliveries go (the local end of the public ``webhook["url"]``)."""
+    deliveries: list[int] = field(default_factory=list)
+    """HTTP statuses the webhook target answered, in order."""
     _failures: list[tuple[str, int, str, dict[str, Any] | None]] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _message_ids: Any = field(default_factory=lambda: itertools.count(5001))
     _arrived: trio.Event = field(default_factory=trio.Event)
     _up: trio.Event = field(default_factory=trio.Event)
     _down: trio.Event = field(default_factory=trio.Event)
+    _issued: set[str] = field(default_factory=set)
 
     # ------------------------------------------------------------ scripting
 
@@ -158,7 +195,7 @@ class FakeTelegram:
         if reply_to_bot:
             message["reply_to_message"] = {
                 "message_id": 1,
-                "from": BOT,
+                "from": self.bot,
                 "chat": chat,
                 "date": 0,
                 "text": "hi",
@@ -167,16 +204,115 @@ class FakeTelegram:
             "update_id": update_id if update_id is not None else next(self._ids) + 100000,
             "message": message,
         }
-        self.updates.append(update)
-        self._arrived.set()
-        self._arrived = trio.Event()
+        self.redeliver(update)
+        return update
+
+    def add_file(self, folder: str, data: bytes, *, size: int | None = None) -> dict[str, Any]:
+        """Store a file as Telegram would; the ``file_id`` fields of its object. ``size``
+        overrides the reported size (a file too big for bots, without its bytes in memory)."""
+        n = len(self.files) + 1
+        stored = StoredFile(f"{folder}/file_{n}", data, size if size is not None else len(data))
+        file_id = f"BQACAgIAAxkBAAI{n:04d}"
+        self.files[file_id] = stored
+        return {"file_id": file_id, "file_unique_id": f"AgAD{n:04d}", "file_size": stored.size}
+
+    def user_sends(
+        self,
+        kind: str,
+        data: bytes,
+        *,
+        caption: str | None = None,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        size: int | None = None,
+        user_id: int = 4242,
+    ) -> dict[str, Any]:
+        """Queue a message carrying a file: ``kind`` is photo, document, voice, audio, video or
+        sticker, with the object shape the Bot API uses for it."""
+        update = self.user_says(caption or "", user_id=user_id)
+        message = update["message"]
+        message.pop("text")
+        if caption:
+            message["caption"] = caption
+        if kind == "photo":
+            thumb = self.add_file("photos", data[:64])
+            big = self.add_file("photos", data, size=size)
+            message["photo"] = [{**thumb, "width": 90, "height": 67}, {**big, "width": 1280, "height": 960}]
+            return update
+        item = self.add_file(f"{kind}s" if kind != "audio" else "music", data, size=size)
+        shapes: dict[str, dict[str, Any]] = {
+            "document": {
+                "file_name": file_name or "file.bin",
+                "mime_type": mime_type or "application/octet-stream",
+            },
+            "voice": {"duration": 3, "mime_type": "audio/ogg"},
+            "audio": {
+                "duration": 180,
+                "title": "Song",
+                "file_name": file_name or "song.mp3",
+                "mime_type": "audio/mpeg",
+            },
+            "video": {"width": 640, "height": 360, "duration": 5, "mime_type": "video/mp4"},
+            "sticker": {
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "emoji": "🙂",
+            },
+        }
+        message[kind] = {**item, **shapes[kind]}
         return update
 
     def redeliver(self, update: dict[str, Any]) -> None:
-        """Offer ``update`` again (a server that lost the confirmation of an offset)."""
+        """Offer ``update`` (again: a server that lost the confirmation of an offset)."""
         self.updates.append(update)
+        self._poke()
+
+    def _poke(self) -> None:
         self._arrived.set()
         self._arrived = trio.Event()
+
+    async def post_update(
+        self,
+        url: str,
+        body: dict[str, Any] | bytes,
+        *,
+        secret: str | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> httpx.Response:
+        """POST one delivery to ``url`` the way Telegram's webhook sender does (JSON body, the
+        secret header when there is a secret: ``secret`` or else the one of ``setWebhook``)."""
+        secret = secret if secret is not None else self.webhook.get("secret_token")
+        headers = {"Content-Type": "application/json"}
+        if secret:
+            headers[SECRET_HEADER] = secret
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        if http is not None:
+            return await http.post(url, content=content, headers=headers)
+        async with httpx.AsyncClient() as client:
+            return await client.post(url, content=content, headers=headers)
+
+    async def _push(self) -> None:
+        """Telegram's webhook sender: the oldest pending update to the tunnel until it takes it."""
+        async with httpx.AsyncClient() as http:
+            while True:
+                if not (self.webhook and self.tunnel and self.updates):
+                    await self._arrived.wait()
+                    continue
+                update = min(self.updates, key=lambda u: u["update_id"])
+                try:
+                    response = await self.post_update(self.tunnel, update, http=http)
+                except httpx.HTTPError:
+                    self.deliveries.append(0)
+                else:
+                    self.deliveries.append(response.status_code)
+                    if response.is_success:
+                        self.updates.remove(update)
+                        continue
+                with trio.move_on_after(0.05):  # Telegram retries failed deliveries later
+                    await self._arrived.wait()
 
     def fail_next(
         self, method: str, code: int, description: str, parameters: dict[str, Any] | None = None
@@ -211,7 +347,8 @@ class FakeTelegram:
         params: dict[str, Any] = dict(request.query_params)
         if await request.body():
             params.update(await request.json())
-        self.calls.append(Call(method, params))
+        peer = f"{request.client.host}:{request.client.port}" if request.client else ""
+        self.calls.append(Call(method, params, peer))
         for i, (m, code, description, parameters) in enumerate(self._failures):
             if m == method:
                 del self._failures[i]
@@ -222,9 +359,15 @@ class FakeTelegram:
         return await handler(params)
 
     async def m_getMe(self, params: dict[str, Any]) -> JSONResponse:
-        return self._reply({**BOT, "can_join_groups": True, "can_read_all_group_messages": False})
+        return self._reply({**self.bot, "can_join_groups": True, "can_read_all_group_messages": False})
 
     async def m_getUpdates(self, params: dict[str, Any]) -> JSONResponse:
+        if self.webhook:
+            return self._error(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         if offset:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
@@ -239,7 +382,7 @@ class FakeTelegram:
         chat_id = params["chat_id"]
         return {
             "message_id": next(self._message_ids),
-            "from": BOT,
+            "from": self.bot,
             "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"},
             "date": int(time.time()),
             **content,
@@ -272,10 +415,80 @@ class FakeTelegram:
         document = {"file_id": "BQACAgIAAx-sent", "file_unique_id": "d", "file_name": "file"}
         return self._reply(self._message(params, document=document, caption=params.get("caption")))
 
+    async def m_setWebhook(self, params: dict[str, Any]) -> JSONResponse:
+        url = params.get("url") or ""
+        if not url:
+            return await self.m_deleteWebhook(params)
+        if not url.startswith("https://"):
+            return self._error(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_RE.fullmatch(secret):
+            return self._error(400, "Bad Request: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self.updates.clear()
+        self.webhook = {"url": url, "secret_token": secret, "allowed_updates": params.get("allowed_updates")}
+        self._poke()
+        return JSONResponse({"ok": True, "result": True, "description": "Webhook was set"})
+
+    async def m_deleteWebhook(self, params: dict[str, Any]) -> JSONResponse:
+        was_set = bool(self.webhook)
+        self.webhook = {}
+        if params.get("drop_pending_updates"):
+            self.updates.clear()
+        description = "Webhook was deleted" if was_set else "Webhook is already deleted"
+        return JSONResponse({"ok": True, "result": True, "description": description})
+
+    async def m_getWebhookInfo(self, params: dict[str, Any]) -> JSONResponse:
+        info: dict[str, Any] = {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+        }
+        if self.webhook:
+            info["max_connections"] = 40
+            if self.webhook.get("allowed_updates"):
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+        return self._reply(info)
+
+    async def m_getFile(self, params: dict[str, Any]) -> JSONResponse:
+        file_id = params.get("file_id") or ""
+        stored = self.files.get(file_id)
+        if stored is None:
+            return self._error(400, "Bad Request: invalid file_id")
+        result: dict[str, Any] = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id[-4:]}",
+            "file_size": stored.size,
+        }
+        if stored.size > MAX_DOWNLOAD:
+            return self._error(400, "Bad Request: file is too big")
+        self._issued.add(stored.path)
+        return self._reply({**result, "file_path": stored.path})
+
+    async def file(self, request: Request) -> Response:
+        self.downloads.append(request.url.path)
+        if request.path_params["token"] != self.token:
+            return self._error(401, "Unauthorized")
+        path = request.path_params["path"]
+        stored = next((f for f in self.files.values() if f.path == path), None)
+        if stored is None or path not in self._issued:
+            return self._error(404, "Not Found")
+        return Response(stored.data, media_type="application/octet-stream")
+
     async def run(self, *, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve on a free loopback port (kept across :meth:`go_down`/:meth:`come_up`)."""
-        app = Starlette(routes=[Route("/bot{token}/{method}", self.endpoint, methods=["GET", "POST"])])
+        app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self.endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self.file, methods=["GET"]),
+            ]
+        )
         bind = "127.0.0.1:0"
+        async with trio.open_nursery() as outer:
+            outer.start_soon(self._push)
+            await self._serve(app, bind, task_status)
+
+    async def _serve(self, app: Starlette, bind: str, task_status: trio.TaskStatus[str]) -> None:
         while True:
             config = HypercornConfig()
             config.bind = [bind]

@@ -1,7 +1,9 @@
-"""Running the channels service with the Telegram plugin against the fake Bot API."""
+"""Running the Telegram plugin against the fake Bot API: the channels service with the gateway
+(for its HTTP port and the webhook route) and the echo agent, or just the webhook route."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,19 +12,34 @@ from typing import Any
 
 import moltbot_telegram
 import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve
+from moltbot_telegram.routes import webhook
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from moltbot.app import App
 from moltbot.channels.service import ChannelsService
 from moltbot.channels.supervisor import RestartPolicy
 from moltbot.channels.testing import EchoAgent
 from moltbot.config import load_settings, resolve_paths, write_config
+from moltbot.gateway.server import Gateway
 from moltbot.testing import make_plugins
 
-from .fake_telegram import TOKEN, FakeTelegram
+from .fake_telegram import FakeTelegram
+
+SECRET = "s3cr3t_Webhook-token"
+PUBLIC_URL = "https://molt.tail1234.ts.net/webhooks/telegram"
 
 
 def telegram_config(fake: FakeTelegram, **extra: Any) -> dict[str, Any]:
-    return {"botToken": TOKEN, "apiBaseUrl": fake.base_url, "pollTimeout": 1000, **extra}
+    return {"botToken": fake.token, "apiBaseUrl": fake.base_url, "pollTimeout": 1000, **extra}
+
+
+def webhook_config(fake: FakeTelegram, **extra: Any) -> dict[str, Any]:
+    return telegram_config(
+        fake, **{"mode": "webhook", "webhookUrl": PUBLIC_URL, "webhookSecret": SECRET, **extra}
+    )
 
 
 @dataclass
@@ -30,6 +47,8 @@ class Stack:
     app: App
     service: ChannelsService
     agent: EchoAgent
+    webhook_url: str
+    """The gateway's own ``/webhooks/telegram`` (where the public URL leads)."""
 
     def state(self) -> str:
         return self.service.status()["channels"]["telegram"]["state"]
@@ -39,8 +58,15 @@ class Stack:
 async def stack(state: Path, telegram: dict[str, Any], **service: Any) -> AsyncIterator[Stack]:
     env = {"MOLTBOT_STATE_DIR": str(state)}
     paths = resolve_paths(env)
-    write_config(paths.config_path, {"channels": {"telegram": telegram}})
-    plugins = make_plugins(moltbot_telegram.moltbot_register_channels)
+    config = {
+        "gateway": {"auth": {"mode": "token", "token": "gateway-token-0123456789abcdef"}},
+        "agent": {"workspace": str(state.parent / "workspace")},
+        "channels": {"telegram": telegram},
+    }
+    write_config(paths.config_path, config)
+    plugins = make_plugins(
+        moltbot_telegram.moltbot_register_channels, moltbot_telegram.moltbot_register_http_routes
+    )
     app = App(paths=paths, settings=load_settings(paths.config_path, plugins, env), plugins=plugins)
     agent = EchoAgent(app)
     channels = ChannelsService(app, policy=RestartPolicy(initial=0.05, cap=0.2, stable_after=5), **service)
@@ -48,8 +74,24 @@ async def stack(state: Path, telegram: dict[str, Any], **service: Any) -> AsyncI
     async with trio.open_nursery() as nursery:
         await nursery.start(agent.run)
         await nursery.start(channels.run)
-        yield Stack(app, channels, agent)
+        gateway = Gateway(app, port=0)
+        app.services["gateway"] = gateway
+        urls = await nursery.start(gateway.run)
+        url = urls[0].replace("ws", "http", 1) + moltbot_telegram.WEBHOOK_PATH
+        yield Stack(app, channels, agent, url)
         nursery.cancel_scope.cancel()
+
+
+async def serve_webhook_route(nursery: trio.Nursery) -> str:
+    """Only the plugin's webhook route on a loopback port (no gateway); its URL."""
+    app = Starlette(routes=[Route(moltbot_telegram.WEBHOOK_PATH, webhook, methods=["POST"])])
+    config = HypercornConfig()
+    config.bind = ["127.0.0.1:0"]
+    config.accesslog = None
+    config.errorlog = None
+    config.graceful_timeout = 0.05
+    binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
+    return binds[0] + moltbot_telegram.WEBHOOK_PATH
 
 
 async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:

@@ -1,8 +1,11 @@
-"""moltbot-telegram: registers the ``telegram`` channel (Telegram Bot API, long polling)."""
+"""moltbot-telegram: registers the ``telegram`` channel (Telegram Bot API, long polling or
+webhook) and its webhook route ``/webhooks/telegram`` on the gateway's HTTP port."""
 
 from collections.abc import Iterator
 
 import moltbot
+
+WEBHOOK_PATH = "/webhooks/telegram"
 
 
 @moltbot.hookimpl
@@ -14,5 +17,18 @@ def moltbot_register_channels() -> Iterator[moltbot.ChannelSpec]:
         name="telegram",
         factory=TelegramChannel,
         config=TelegramConfig,
-        summary="Telegram bot (Bot API long polling)",
+        summary="Telegram bots (Bot API long polling or webhook, inbound files into the workspace)",
+    )
+
+
+@moltbot.hookimpl
+def moltbot_register_http_routes() -> Iterator[moltbot.RouteSpec]:
+    from moltbot_telegram.routes import webhook
+
+    yield moltbot.RouteSpec(
+        path=WEBHOOK_PATH,
+        handler=webhook,
+        methods=("POST",),
+        auth="none",
+        summary="Telegram Bot API webhook (X-Telegram-Bot-Api-Secret-Token checked)",
     )

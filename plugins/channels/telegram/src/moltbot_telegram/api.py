@@ -3,17 +3,20 @@
 Every response is ``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code",
 "description", "parameters"?}``. 429 is retried after ``parameters.retry_after`` seconds;
 401 (bad token) and 409 (another getUpdates consumer or a webhook is set) are fatal because
-retrying cannot fix them. Network errors are re-raised without the URL, which holds the token.
+retrying cannot fix them. Files are fetched from ``<base>/file/bot<token>/<file_path>``.
+Network errors are re-raised without the URL: every URL here holds the token.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import trio
 
 from moltbot import ChannelFatalError
+from moltbot.channels.media import MediaTooLarge
 
 MAX_RATE_LIMIT_RETRIES = 5
 
@@ -29,10 +32,38 @@ class TelegramError(Exception):
 
 
 class BotApi:
+    """Calls for one bot over a caller-owned ``httpx.AsyncClient``."""
+
     def __init__(self, http: httpx.AsyncClient, base_url: str, token: str, *, timeout: float) -> None:
         self.http = http
-        self.base = f"{base_url.rstrip('/')}/bot{token}"
+        self.root = base_url.rstrip("/")
+        self.base = f"{self.root}/bot{token}"
+        self._token = token
         self.timeout = timeout
+
+    def redact(self, text: str) -> str:
+        """``text`` with the bot token masked (for anything that reaches logs or the agent)."""
+        return text.replace(self._token, "<bot token>")
+
+    async def download(self, file_path: str, *, limit: int) -> bytes:
+        """The bytes behind a ``getFile`` ``file_path``; :class:`MediaTooLarge` past ``limit``
+        (refused by ``Content-Length`` before the body is read)."""
+        url = f"{self.root}/file/bot{self._token}/{quote(file_path)}"
+        data = b""
+        try:
+            async with self.http.stream("GET", url, timeout=self.timeout) as response:
+                if response.status_code != 200:
+                    raise TelegramError(
+                        response.status_code, f"file download answered {response.status_code}"
+                    )
+                declared = int(response.headers.get("content-length") or 0)
+                if declared <= limit:
+                    data = await response.aread()
+        except httpx.HTTPError as exc:
+            raise ConnectionError(f"Telegram file download: {type(exc).__name__}") from None
+        if declared > limit or len(data) > limit:
+            raise MediaTooLarge(f"the file is larger than {limit} bytes")
+        return data
 
     async def call(
         self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
@@ -64,8 +95,8 @@ class BotApi:
                 )
             if code == 409:
                 raise ChannelFatalError(
-                    f"Telegram {method}: {description} (another process polls this bot, or a webhook is"
-                    " set; stop the other instance or call deleteWebhook)"
+                    f"Telegram {method}: {description} (another process polls this bot or set a webhook"
+                    " for it since this channel started; stop the other instance)"
                 )
             raise TelegramError(code, description, retry_after)
         raise TelegramError(429, f"{method}: still rate limited after {MAX_RATE_LIMIT_RETRIES} retries")

@@ -1,28 +1,43 @@
-"""The Telegram channel: ``getUpdates`` long polling in, ``sendMessage`` & co. out.
+"""The Telegram channel: updates in by ``getUpdates`` long polling or by webhook, replies out
+with ``sendMessage`` & co. over one HTTP client per run.
 
-The update offset is persisted (``<state>/channels/telegram/offset.json``, atomic writes)
-after each update was handed to the inbox, so a restart neither loses nor repeats updates;
-the channels service's dedupe catches the one update that may be in flight during a crash.
+Polling: the update offset is persisted (``<state>/channels/telegram/offset.json``, atomic
+writes) after each update was handed to the inbox, so a restart neither loses nor repeats
+updates; the channels service's dedupe catches the one update that may be in flight during a
+crash. A webhook left set is deleted first (``getUpdates`` answers 409 while one is set).
+
+Webhook: ``run`` sets the webhook (URL, secret, update types) and registers the channel with
+:mod:`moltbot.channels.webhooks`; the ``/webhooks/telegram`` route (:mod:`.routes`) checks the
+secret and queues updates with :meth:`TelegramChannel.accept`. The webhook stays set when the
+gateway stops, so Telegram keeps the updates until it is back.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import trio
+from loguru import logger
 
 import moltbot
+from moltbot.channels import webhooks
 from moltbot.config.store import atomic_write
-from moltbot_telegram.api import BotApi
+from moltbot_telegram.api import BotApi, TelegramError
 from moltbot_telegram.config import TelegramConfig
+from moltbot_telegram.media import localize
 from moltbot_telegram.normalize import normalize, reply_target
 from moltbot_telegram.render import to_html
 
 ALLOWED_UPDATES = ["message"]
+WEBHOOK_QUEUE = 256
+"""Webhook updates accepted but not yet routed; past this the route answers 503 (Telegram retries)."""
 
 
 class OffsetStore:
@@ -60,16 +75,32 @@ class TelegramChannel(moltbot.ChatChannel):
 
     def __init__(self, config: TelegramConfig, ctx: moltbot.BuildContext) -> None:
         self.name = ctx.name
+        self.account = ctx.account
+        self.label = ctx.name if ctx.account == "default" else f"{ctx.name} (account {ctx.account})"
         self.config = config
+        self.settings = ctx.settings
         self.offsets = OffsetStore(ctx.state_dir / "offset.json")
         self.bot_id = 0
         self.bot_username: str | None = None
         self._sent: OrderedDict[str, str] = OrderedDict()
+        self._http: httpx.AsyncClient | None = None
+        self._queue_send, self._queue_recv = trio.open_memory_channel[dict[str, Any]](WEBHOOK_QUEUE)
 
     def _api(self, http: httpx.AsyncClient) -> BotApi:
         return BotApi(
             http, self.config.api_base_url, self.config.bot_token, timeout=self.config.request_timeout / 1000
         )
+
+    @asynccontextmanager
+    async def _client(self) -> AsyncIterator[BotApi]:
+        """The running channel's client, or a short-lived one when ``run`` is not up."""
+        if self._http is not None:
+            yield self._api(self._http)
+            return
+        async with httpx.AsyncClient() as http:
+            yield self._api(http)
+
+    # ------------------------------------------------------------ receiving
 
     async def run(
         self,
@@ -77,26 +108,115 @@ class TelegramChannel(moltbot.ChatChannel):
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        poll = self.config.poll_timeout // 1000
         async with httpx.AsyncClient() as http:
-            api = self._api(http)
-            me = await api.call("getMe")
-            self.bot_id, self.bot_username = int(me["id"]), me.get("username")
+            self._http = http
+            try:
+                api = self._api(http)
+                me = await api.call("getMe")
+                self.bot_id, self.bot_username = int(me["id"]), me.get("username")
+                if self.config.mode == "webhook":
+                    await self._run_webhook(api, inbox, task_status)
+                else:
+                    await self._run_polling(api, inbox, task_status)
+            finally:
+                self._http = None
+
+    async def _run_polling(
+        self,
+        api: BotApi,
+        inbox: trio.MemorySendChannel[moltbot.InboundMessage],
+        task_status: trio.TaskStatus[None],
+    ) -> None:
+        webhook = (await api.call("getWebhookInfo")).get("url")
+        if webhook:
+            logger.info("{}: deleting the webhook {} to poll with getUpdates", self.label, webhook)
+            await api.call("deleteWebhook", {"drop_pending_updates": False})
+        logger.info("{}: @{} receives by long polling", self.label, self.bot_username)
+        task_status.started()
+        poll = self.config.poll_timeout // 1000
+        offset = self.offsets.load()
+        while True:
+            params: dict[str, Any] = {"timeout": poll, "allowed_updates": ALLOWED_UPDATES}
+            if offset is not None:
+                params["offset"] = offset
+            for update in await api.call("getUpdates", params, timeout=poll + api.timeout):
+                await self._forward(api, update, inbox)
+                offset = int(update["update_id"]) + 1
+                self.offsets.save(offset)
+
+    async def _run_webhook(
+        self,
+        api: BotApi,
+        inbox: trio.MemorySendChannel[moltbot.InboundMessage],
+        task_status: trio.TaskStatus[None],
+    ) -> None:
+        url, secret = self.config.webhook_url, self.config.webhook_secret
+        assert url and secret  # the config model requires both in webhook mode
+        for account, other in webhooks.receivers(self.name).items():
+            if other is not self and other.secret_matches(secret):
+                raise moltbot.ChannelFatalError(
+                    f"accounts {account!r} and {self.account!r} share a webhookSecret; give each its own"
+                )
+        params = {"url": url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES}
+        try:
+            await api.call("setWebhook", params)
+        except TelegramError as exc:
+            if exc.code != 400:
+                raise
+            raise moltbot.ChannelFatalError(f"Telegram refused webhookUrl {url}: {exc.description}") from None
+        with webhooks.serving(self.name, self, self.account):
+            logger.info("{}: @{} receives by webhook at {}", self.label, self.bot_username, url)
             task_status.started()
-            offset = self.offsets.load()
-            while True:
-                params: dict[str, Any] = {"timeout": poll, "allowed_updates": ALLOWED_UPDATES}
-                if offset is not None:
-                    params["offset"] = offset
-                updates = await api.call("getUpdates", params, timeout=poll + api.timeout)
-                for update in updates:
-                    message = normalize(
-                        update, channel=self.name, bot_id=self.bot_id, bot_username=self.bot_username
-                    )
-                    if message is not None:
-                        await inbox.send(message)
-                    offset = int(update["update_id"]) + 1
-                    self.offsets.save(offset)
+            async for update in self._queue_recv:
+                await self._forward(api, update, inbox)
+
+    async def _forward(
+        self, api: BotApi, update: dict[str, Any], inbox: trio.MemorySendChannel[moltbot.InboundMessage]
+    ) -> None:
+        try:
+            message = normalize(
+                update,
+                channel=self.name,
+                account=self.account,
+                bot_id=self.bot_id,
+                bot_username=self.bot_username,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.warning(
+                "{}: skipping update {} of an unexpected shape: {!r}",
+                self.label,
+                update.get("update_id"),
+                exc,
+            )
+            return
+        if message is None:
+            return
+        if message.media and self.config.download_media:
+            message = await localize(
+                message, update["message"], api, settings=self.settings, label=self.label
+            )
+        await inbox.send(message)
+
+    def secret_matches(self, secret: str) -> bool:
+        """Whether ``secret`` (a delivery's ``X-Telegram-Bot-Api-Secret-Token``) is this bot's,
+        compared in constant time."""
+        mine = self.config.webhook_secret
+        return mine is not None and hmac.compare_digest(mine.encode(), secret.encode())
+
+    def accept(self, update: dict[str, Any]) -> bool:
+        """Queue a webhook ``update`` for ``run``; False when the queue is full."""
+        try:
+            self._queue_send.send_nowait(update)
+        except trio.WouldBlock:
+            logger.warning(
+                "{}: webhook queue full, Telegram will deliver update {} again",
+                self.label,
+                update.get("update_id"),
+            )
+            return False
+        return True
+
+    # ------------------------------------------------------------ sending
 
     async def send(self, message: moltbot.OutboundMessage) -> str:
         key = message.idempotency_key
@@ -109,8 +229,7 @@ class TelegramChannel(moltbot.ChatChannel):
         if reply is not None:
             base["reply_parameters"] = {"message_id": reply, "allow_sending_without_reply": True}
         ids: list[str] = []
-        async with httpx.AsyncClient() as http:
-            api = self._api(http)
+        async with self._client() as api:
             for media in message.media:
                 method, field = (
                     ("sendPhoto", "photo") if media.kind == "image" else ("sendDocument", "document")
@@ -132,5 +251,5 @@ class TelegramChannel(moltbot.ChatChannel):
         return sent
 
     async def set_typing(self, target: str) -> None:
-        async with httpx.AsyncClient() as http:
-            await self._api(http).call("sendChatAction", {"chat_id": _chat_id(target), "action": "typing"})
+        async with self._client() as api:
+            await api.call("sendChatAction", {"chat_id": _chat_id(target), "action": "typing"})

@@ -2,7 +2,8 @@
 
 Message ids are only unique within a chat, so the normalized id is ``<chat id>:<message id>``
 (:func:`reply_target` turns it back). Entity offsets count UTF-16 code units, as the Bot API
-documents, so mentions are cut from the UTF-16 encoding of the text.
+documents, so mentions are cut from the UTF-16 encoding of the text. Attachments keep their
+file ids here; the channel downloads them afterwards (:mod:`moltbot_telegram.media`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import moltbot
+from moltbot_telegram.media import attachments
 
 
 def _utf16_slice(text: str, offset: int, length: int) -> str:
@@ -28,31 +30,19 @@ def reply_target(message_id: str | None) -> int | None:
 
 def _media(message: dict[str, Any]) -> tuple[moltbot.Media, ...]:
     caption = message.get("caption")
-    out: list[moltbot.Media] = []
-    if message.get("photo"):
-        largest = max(message["photo"], key=lambda p: p.get("width", 0) * p.get("height", 0))
-        out.append(
-            moltbot.Media(kind="image", ref=largest["file_id"], mime_type="image/jpeg", caption=caption)
-        )
-    for key, kind in (
-        ("document", "document"),
-        ("audio", "audio"),
-        ("voice", "audio"),
-        ("video", "video"),
-        ("sticker", "sticker"),
-    ):
-        item = message.get(key)
-        if item:
-            out.append(
-                moltbot.Media(
-                    kind=kind, ref=item["file_id"], mime_type=item.get("mime_type"), caption=caption
-                )
-            )
-    return tuple(out)
+    return tuple(
+        moltbot.Media(kind=a.kind, ref=a.file_id, mime_type=a.mime_type, caption=caption)
+        for a in attachments(message)
+    )
 
 
 def normalize(
-    update: dict[str, Any], *, channel: str, bot_id: int, bot_username: str | None
+    update: dict[str, Any],
+    *,
+    channel: str,
+    bot_id: int,
+    bot_username: str | None,
+    account: str = "default",
 ) -> moltbot.InboundMessage | None:
     """The message inside ``update``, or None for updates moltbot does not handle (edits,
     channel posts, service messages, other bots)."""
@@ -84,6 +74,7 @@ def normalize(
     )
     return moltbot.InboundMessage(
         channel=channel,
+        account=account,
         sender=str(sender["id"]),
         sender_name=name,
         chat_type="dm" if chat.get("type") == "private" else "group",
