@@ -177,3 +177,5 @@ class ServiceSpec:
     factory: Callable[[App], Service]
     after: tuple[str, ...] = ()
     summary: str = ""
+    events: tuple[str, ...] = ()
+    """Gateway events the service broadcasts; listed in ``hello-ok.features.events``."""

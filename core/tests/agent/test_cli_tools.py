@@ -46,7 +46,7 @@ def test_agent_local_runs_one_turn(make_app, moltbot_home, tmp_path) -> None:
     runner = CliRunner()
     out = runner.invoke(agent_command, ["-m", "hi", "--local", "--json"], obj=cli_state(moltbot_home))
     assert out.exit_code == 0, out.output
-    result = json.loads(out.output[out.output.index("{") :])
+    result = json.loads(out.stdout)  # logs go to stderr; stdout is the JSON alone
     assert result["status"] == "ok" and result["stopReason"] == "no_model"
     plain = runner.invoke(agent_command, ["-m", "/status", "--local"], obj=cli_state(moltbot_home))
     assert "Messages: 2" in plain.output

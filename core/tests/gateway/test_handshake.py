@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+import trio
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from trio_websocket import ConnectionClosed
@@ -50,12 +51,23 @@ async def test_events_carry_per_connection_seq_and_respect_scopes(make_app):
         gw.broadcast("custom.all", {"n": 2}, scope=None)
         gw.broadcast("custom.read", {"n": 3})
         first = await admin.wait_event("custom.admin")
-        assert first["seq"] == 1
-        assert (await admin.wait_event("custom.all"))["seq"] == 2
-        assert (await admin.wait_event("custom.read"))["seq"] == 3
-        assert (await reader.wait_event("custom.all"))["seq"] == 1
-        assert (await reader.wait_event("custom.read"))["seq"] == 2
+        assert (await admin.wait_event("custom.all"))["seq"] == first["seq"] + 1
+        assert (await admin.wait_event("custom.read"))["seq"] == first["seq"] + 2
+        shared = await reader.wait_event("custom.all")
+        assert (await reader.wait_event("custom.read"))["seq"] == shared["seq"] + 1
         assert not [e for e in reader.events if e["event"] == "custom.admin"]
+
+
+async def test_presence_changes_are_announced_to_every_client(make_app):
+    async with running(make_app()) as gw, client(gw) as first:
+        async with client(gw, scopes=["operator.read"]):
+            with trio.fail_after(10):
+                while True:
+                    event = await first.wait_event("presence")
+                    if len(event["payload"]["presence"]) == 3:  # the gateway and two clients
+                        break
+        assert event["payload"]["stateVersion"]["presence"] >= 2
+        assert {"presence", "health", "agent", "chat"} <= set(gw.event_names)
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ def moltbot_register_services() -> Iterator[ServiceSpec]:
         factory=_service,
         after=("sessions",),
         summary="Agent runs: per-session lanes, the model/tool loop, events and traces",
+        events=("agent", "chat"),
     )
 
 

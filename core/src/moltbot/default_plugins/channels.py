@@ -51,7 +51,12 @@ def moltbot_register_commands() -> Iterator[CommandSpec]:
 
 @hookimpl
 def moltbot_register_services() -> Iterator[ServiceSpec]:
-    yield ServiceSpec(name="channels", factory=_service, summary="Supervised chat channels and routing")
+    yield ServiceSpec(
+        name="channels",
+        factory=_service,
+        summary="Supervised chat channels and routing",
+        events=("chat",),
+    )
 
 
 @hookimpl

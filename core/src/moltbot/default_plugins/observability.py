@@ -41,7 +41,11 @@ def moltbot_register_services() -> Iterator[ServiceSpec]:
     yield ServiceSpec(name="logs", factory=_logs_service, summary="Drains queued log sinks")
     yield ServiceSpec(name="metrics", factory=_metrics_service, summary="Samples host and gateway metrics")
     yield ServiceSpec(
-        name="monitor", factory=_monitor_service, after=("metrics",), summary="Threshold alerts"
+        name="monitor",
+        factory=_monitor_service,
+        after=("metrics",),
+        summary="Threshold alerts",
+        events=("alert",),
     )
 
 

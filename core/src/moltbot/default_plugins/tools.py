@@ -40,7 +40,10 @@ def _approvals(app: Any) -> Any:
 @hookimpl
 def moltbot_register_services() -> Iterator[ServiceSpec]:
     yield ServiceSpec(
-        name=APPROVALS_SERVICE, factory=_approvals, summary="Pending exec approvals and the allow-always list"
+        name=APPROVALS_SERVICE,
+        factory=_approvals,
+        summary="Pending exec approvals and the allow-always list",
+        events=("exec.approval.requested", "exec.approval.resolved"),
     )
 
 

@@ -21,7 +21,7 @@ OPERATOR_SCOPES = frozenset(
 )
 ROLES = frozenset({"operator", "node"})
 
-GATEWAY_EVENTS = ("connect.challenge", "tick", "shutdown", "config.changed")
+GATEWAY_EVENTS = ("connect.challenge", "tick", "presence", "health", "shutdown", "config.changed")
 """Events the gateway itself emits (``hello-ok.features.events``)."""
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

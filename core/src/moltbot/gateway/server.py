@@ -24,6 +24,7 @@ from loguru import logger
 
 from moltbot import __version__
 from moltbot.errors import ConfigError, MoltbotError
+from moltbot.gateway.announce import Announcer
 from moltbot.gateway.auth import AuthLimiter
 from moltbot.gateway.connection import Connection
 from moltbot.gateway.dispatch import Dispatcher
@@ -102,6 +103,10 @@ class Gateway:
         methods = app.plugins.gateway_methods()
         self.dispatcher = Dispatcher(app, methods, request_timeout=self.limits.request_timeout)
         self.method_names = sorted(methods)
+        emitted = {e for spec in app.plugins.services().values() for e in spec.events}
+        self.event_names = [*GATEWAY_EVENTS, *sorted(emitted - set(GATEWAY_EVENTS))]
+        """``hello-ok.features.events``: the gateway's own events, then those services declare."""
+        self.announcer = Announcer(self.broadcast, self.presence, self._health)
         self.health_cache: tuple[float, dict[str, Any]] | None = None
         """``(expires, payload)`` of the last ``health`` snapshot (see ``methods.HEALTH_TTL``)."""
         self.config_lock = trio.Lock()
@@ -131,10 +136,17 @@ class Gateway:
     def attach(self, conn: Connection) -> None:
         self.connections[conn.conn_id] = conn
         self.app.metrics.set("gateway.connections", len(self.connections))
+        self.announcer.presence_changed()
 
     def detach(self, conn: Connection) -> None:
         if self.connections.pop(conn.conn_id, None) is not None:
             self.app.metrics.set("gateway.connections", len(self.connections))
+            self.announcer.presence_changed()
+
+    def _health(self) -> dict[str, Any]:
+        from moltbot.gateway.methods import health_payload
+
+        return health_payload(self.app)
 
     def broadcast(self, event: str, payload: dict[str, Any], *, scope: str | None = "operator.read") -> int:
         """Queue ``event`` for every authenticated client holding ``scope`` (``None``: all) and
@@ -188,17 +200,15 @@ class Gateway:
         return int((time.monotonic() - self.started_at) * 1000)
 
     def hello_payload(self, conn: Connection) -> dict[str, Any]:
-        from moltbot.gateway.methods import health_payload
-
         return {
             "type": "hello-ok",
             "protocol": PROTOCOL_VERSION,
             "server": {"version": __version__, "connId": conn.conn_id},
-            "features": {"methods": self.method_names, "events": list(GATEWAY_EVENTS)},
+            "features": {"methods": self.method_names, "events": self.event_names},
             "snapshot": {
                 "presence": self.presence(),
-                "health": health_payload(self.app),
-                "stateVersion": {"presence": len(self.connections), "health": 0},
+                "health": self._health(),
+                "stateVersion": self.announcer.state_version(),
                 "uptimeMs": self.uptime_ms(),
                 "configPath": str(self.app.paths.config_path),
                 "stateDir": str(self.app.paths.state_dir),
@@ -258,6 +268,7 @@ class Gateway:
                     self.port = int(binds[0].rsplit(":", 1)[1])
                     self.apply_settings(self.app.settings)
                 nursery.start_soon(self._ticker)
+                await nursery.start(self.announcer.run)
                 task_status.started(self.urls)
                 try:
                     await self._stop_serving.wait()
