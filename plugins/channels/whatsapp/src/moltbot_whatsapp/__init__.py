@@ -1,5 +1,6 @@
-"""moltbot-whatsapp: registers the ``whatsapp`` channel (WhatsApp Business Cloud API) and its
-webhook route ``/webhooks/whatsapp`` on the gateway's HTTP port."""
+"""moltbot-whatsapp: registers the ``whatsapp`` channel (WhatsApp Business Cloud API, one
+object per business number) and the webhook route ``/webhooks/whatsapp`` they share on the
+gateway's HTTP port."""
 
 from collections.abc import Iterator
 
@@ -30,5 +31,6 @@ def moltbot_register_http_routes() -> Iterator[moltbot.RouteSpec]:
         handler=webhook,
         methods=("GET", "POST"),
         auth="none",
-        summary="WhatsApp Cloud API webhook (verify token handshake, X-Hub-Signature-256 checked)",
+        summary="WhatsApp Cloud API webhook for every account (X-Hub-Signature-256 checked, "
+        "routed by phone_number_id)",
     )
