@@ -41,3 +41,10 @@ def test_config_schema_is_json_schema_with_plugin_sections(run_cli):
     schema = json.loads(run_cli("config", "schema").stdout)
     assert schema["properties"]["gateway"]
     assert "echo" in schema["properties"]["channels"]["properties"]
+
+
+def test_config_schema_of_one_path(run_cli):
+    found = json.loads(run_cli("config", "schema", "channels.echo.dmPolicy").stdout)
+    assert found["default"] == "pairing" and "open" in found["enum"]
+    missing = run_cli("config", "schema", "channels.echo.nope")
+    assert missing.returncode == 2 and "no config key" in missing.stderr

@@ -140,6 +140,9 @@ class MethodSpec:
     """When set, ``params`` are validated with it and handed over as ``ctx.params``."""
     side_effects: bool = False
     """Side-effecting methods require an ``idempotencyKey`` and are deduplicated by it."""
+    rate_limit: tuple[int, float] | None = None
+    """``(n, seconds)``: at most ``n`` calls per ``seconds`` per client (its device id, else its
+    IP); further calls get ``RATE_LIMITED`` with ``retryAfterMs``."""
     summary: str = ""
 
 

@@ -83,6 +83,8 @@ async def _probe(url: str, frame: str | bytes) -> None:
         with trio.fail_after(5):
             try:
                 reply = json.loads(await ws.get_message())
+                while reply.get("type") == "event":  # presence and ticks may come first
+                    reply = json.loads(await ws.get_message())
             except ConnectionClosed as closed:
                 assert closed.reason.code in (1003, 1008, 1009), closed.reason
             else:

@@ -11,7 +11,7 @@ import json5
 from moltbot.cli.state import CliState, pass_state
 from moltbot.config import read_raw, validate, write_config
 from moltbot.config.load import apply_env_overrides, expand_env
-from moltbot.config.model import Settings
+from moltbot.config.schema import full_schema, lookup
 from moltbot.config.store import get_path, set_path, unset_path
 from moltbot.errors import EX_CONFIG, ConfigError
 
@@ -122,18 +122,17 @@ def validate_cmd(state: CliState, as_json: bool) -> None:
 
 
 @config_command.command("schema")
+@click.argument("path", required=False)
 @pass_state
-def schema_cmd(state: CliState) -> None:
-    """Print the JSON Schema of the config file, plugin sections included."""
-    schema = Settings.model_json_schema(by_alias=True)
-    channels = {
-        name: spec.config.model_json_schema(by_alias=True) for name, spec in state.plugins.channels().items()
-    }
-    schema["properties"]["channels"] = {
-        "type": "object",
-        "properties": channels,
-        "additionalProperties": False,
-    }
+def schema_cmd(state: CliState, path: str | None) -> None:
+    """Print the JSON Schema of the config file (plugin sections included), or of one PATH
+    such as gateway.auth.mode."""
+    schema = full_schema(state.plugins)
+    if path:
+        found = lookup(schema, path)
+        if found is None:
+            raise click.BadParameter(f"no config key {path!r}", param_hint="PATH")
+        schema = found
     click.echo(json.dumps(schema, indent=2))
 
 

@@ -18,6 +18,9 @@ _COMMANDS = (
     ("logs", "moltbot.cli.client_cmd", "Print the running gateway's log lines"),
 )
 
+CONTROL_PLANE_WRITES = (30, 60.0)
+"""Config writes allowed per client per minute (OpenClaw's control-plane write limit)."""
+
 
 def _lazy(module: str, name: str) -> click.Command:
     return getattr(import_module(module), f"{name}_command")
@@ -44,11 +47,19 @@ def moltbot_register_gateway_methods() -> Iterator[MethodSpec]:
         name="config.schema", handler=cfg.config_schema, scope="operator.admin", summary="JSON Schema"
     )
     yield MethodSpec(
+        name="config.schema.lookup",
+        handler=cfg.config_schema_lookup,
+        scope="operator.admin",
+        params=cfg.SchemaLookupParams,
+        summary="The JSON Schema of one config key",
+    )
+    yield MethodSpec(
         name="config.set",
         handler=cfg.config_set,
         scope="operator.admin",
         params=cfg.ConfigSetParams,
         side_effects=True,
+        rate_limit=CONTROL_PLANE_WRITES,
         summary="Replace the config (optional baseHash)",
     )
     yield MethodSpec(
@@ -57,6 +68,7 @@ def moltbot_register_gateway_methods() -> Iterator[MethodSpec]:
         scope="operator.admin",
         params=cfg.ConfigWriteParams,
         side_effects=True,
+        rate_limit=CONTROL_PLANE_WRITES,
         summary="Replace the config (baseHash required)",
     )
     yield MethodSpec(
@@ -65,5 +77,6 @@ def moltbot_register_gateway_methods() -> Iterator[MethodSpec]:
         scope="operator.admin",
         params=cfg.ConfigWriteParams,
         side_effects=True,
+        rate_limit=CONTROL_PLANE_WRITES,
         summary="JSON merge patch of the config (baseHash required)",
     )

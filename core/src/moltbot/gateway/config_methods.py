@@ -17,7 +17,7 @@ from pydantic import Field
 from moltbot.config import read_raw, validate, write_config
 from moltbot.config.base import StrictModel
 from moltbot.config.load import apply_env_overrides, expand_env
-from moltbot.config.model import Settings
+from moltbot.config.schema import full_schema, lookup
 from moltbot.config.store import content_hash
 from moltbot.errors import ConfigError
 from moltbot.interfaces.rpc import RpcContext, RpcError
@@ -186,14 +186,17 @@ async def config_patch(ctx: RpcContext) -> dict[str, Any]:
 
 
 async def config_schema(ctx: RpcContext) -> dict[str, Any]:
-    schema = Settings.model_json_schema(by_alias=True)
-    channels = {
-        name: spec.config.model_json_schema(by_alias=True)
-        for name, spec in ctx.app.plugins.channels().items()
-    }
-    schema["properties"]["channels"] = {
-        "type": "object",
-        "properties": channels,
-        "additionalProperties": False,
-    }
-    return {"schema": schema}
+    return {"schema": full_schema(ctx.app.plugins)}
+
+
+class SchemaLookupParams(StrictModel):
+    path: str = Field(min_length=1, max_length=512)
+
+
+async def config_schema_lookup(ctx: RpcContext) -> dict[str, Any]:
+    """``config.schema.lookup {path}``: the schema of one config key, references resolved."""
+    params: SchemaLookupParams = ctx.params
+    found = lookup(full_schema(ctx.app.plugins), params.path)
+    if found is None:
+        raise RpcError("NOT_FOUND", f"no config key {params.path!r} (see config.schema for the tree)")
+    return {"path": params.path, "schema": found}

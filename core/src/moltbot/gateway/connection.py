@@ -326,8 +326,9 @@ class Connection:
 
     async def _handle(self, rid: str, method: str, params: Any) -> None:
         dispatcher = self.gateway.dispatcher
+        client = (self.summary.device_id if self.summary else None) or self.ip
         frame, accepted = await dispatcher.call(
-            rid, method, params, conn_id=self.conn_id, role=self.role, scopes=self.scopes
+            rid, method, params, conn_id=self.conn_id, role=self.role, scopes=self.scopes, client=client
         )
         await self._reply(frame)
         if accepted is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import trio
 from loguru import logger
 from pydantic import ValidationError
 
-from moltbot.gateway.limits import IdempotencyCache
+from moltbot.gateway.limits import CallWindows, IdempotencyCache
 from moltbot.gateway.protocol import encode_error, encode_ok, scope_allows
 from moltbot.interfaces.rpc import Accepted, RpcError
 from moltbot.specs import MethodSpec
@@ -51,23 +52,34 @@ class Dispatcher:
         self.methods = dict(methods)
         self.request_timeout = request_timeout
         self.idempotency = IdempotencyCache()
+        self.windows = CallWindows()
         self.in_flight = 0
         self.idle = trio.Event()
         self.idle.set()
 
     async def call(
-        self, rid: str, method: str, params: Any, *, conn_id: str, role: str, scopes: frozenset[str]
+        self,
+        rid: str,
+        method: str,
+        params: Any,
+        *,
+        conn_id: str,
+        role: str,
+        scopes: frozenset[str],
+        client: str = "",
     ) -> tuple[str, Accepted | None]:
         """Run one request and return the encoded ``res`` frame, plus the :class:`Accepted`
         whose final answer :meth:`final_frame` encodes when the handler answers twice; never
-        raises except for cancellation."""
+        raises except for cancellation. ``client`` (device id or IP) keys per-method limits."""
         started = time.perf_counter()
         self.in_flight += 1
         self.idle = trio.Event() if self.in_flight == 1 else self.idle
         metrics = self.app.metrics
         accepted = None
         try:
-            payload = await self._call(method, params, conn_id=conn_id, role=role, scopes=scopes)
+            payload = await self._call(
+                method, params, conn_id=conn_id, role=role, scopes=scopes, client=client
+            )
             if isinstance(payload, Accepted):
                 accepted, payload = payload, payload.payload
             frame = encode_ok(rid, payload)
@@ -100,7 +112,7 @@ class Dispatcher:
             return encode_error(rid, {"code": "INTERNAL", "message": f"{method} failed; see the gateway log"})
 
     async def _call(
-        self, method: str, params: Any, *, conn_id: str, role: str, scopes: frozenset[str]
+        self, method: str, params: Any, *, conn_id: str, role: str, scopes: frozenset[str], client: str
     ) -> Any:
         spec = self.methods.get(method)
         if spec is None:
@@ -111,6 +123,16 @@ class Dispatcher:
                 f"missing scope: {spec.scope}",
                 details={"code": "MISSING_SCOPE", "missingScope": spec.scope, "requiredScopes": [spec.scope]},
             )
+        if spec.rate_limit is not None:
+            n, seconds = spec.rate_limit
+            wait = self.windows.admit(method, client, n, seconds)
+            if wait > 0:
+                raise RpcError(
+                    "RATE_LIMITED",
+                    f"{method} is limited to {n} calls per {seconds:g} s; retry in {math.ceil(wait)} s",
+                    retryable=True,
+                    retry_after_ms=math.ceil(wait * 1000),
+                )
         if params is None:
             params = {}
         if not isinstance(params, dict):

@@ -1,8 +1,8 @@
-"""Per-connection request rate limiting and the idempotency dedupe cache."""
+"""Per-connection request rate limiting, per-method call windows, and the idempotency cache."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +31,28 @@ class TokenBucket:
             self.tokens -= 1.0
             return 0.0
         return (1.0 - self.tokens) / self.rate
+
+
+class CallWindows:
+    """At most ``n`` calls of a method per ``seconds`` for each client (sliding window), for
+    methods whose :class:`moltbot.MethodSpec` sets ``rate_limit``."""
+
+    def __init__(self, clock: Callable[[], float] = trio.current_time) -> None:
+        self.clock = clock
+        self._calls: dict[tuple[str, str], deque[float]] = {}
+
+    def admit(self, method: str, client: str, n: int, seconds: float) -> float:
+        """Record a call and answer 0, or refuse it and answer the seconds until a slot frees."""
+        now = self.clock()
+        calls = self._calls.setdefault((method, client), deque())
+        while calls and calls[0] <= now - seconds:
+            calls.popleft()
+        if len(calls) >= n:
+            return calls[0] + seconds - now
+        calls.append(now)
+        if len(self._calls) > 10_000:  # forget idle clients so the table stays small
+            self._calls = {k: v for k, v in self._calls.items() if v and v[-1] > now - seconds}
+        return 0.0
 
 
 class _Entry:
