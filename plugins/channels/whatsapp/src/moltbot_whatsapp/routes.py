@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from moltbot.channels import webhooks
+from moltbot.config.accounts import account_sections
 from moltbot_whatsapp.normalize import message_changes
 
 CHANNEL = "whatsapp"
@@ -50,20 +51,10 @@ def verify(query: Mapping[str, str], channels: Mapping[str, Any]) -> Response:
 def configured_numbers(channels: Mapping[str, Any]) -> set[str]:
     """Phone number ids of every enabled account in the configuration, running or not."""
     channel = next(iter(channels.values()))
-    section = channel.settings.channels.get(channel.name) or {}
-    if not isinstance(section, dict):
-        return set()
-
-    def key(raw: dict[str, Any], camel: str, snake: str) -> Any:
-        return raw.get(camel, raw.get(snake))
-
-    accounts = section.get("accounts") or {"default": {}}
-    numbers = set()
-    for overrides in accounts.values():
-        merged = {**section, **(overrides or {})}
-        if merged.get("enabled", True) is not False and key(merged, "phoneNumberId", "phone_number_id"):
-            numbers.add(str(key(merged, "phoneNumberId", "phone_number_id")))
-    return numbers
+    accounts, _ = account_sections(channel.settings.channels.get(channel.name))
+    enabled = [merged for merged in accounts.values() if merged.get("enabled", True) is not False]
+    numbers = [merged.get("phoneNumberId") or merged.get("phone_number_id") for merged in enabled]
+    return {str(number) for number in numbers if number}
 
 
 def deliver(body: bytes, headers: Mapping[str, str], channels: Mapping[str, Any]) -> Response:
