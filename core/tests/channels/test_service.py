@@ -118,3 +118,20 @@ async def test_reloaded_access_settings_apply_to_the_next_message(moltbot_home: 
         await eventually(lambda: len(r.memory.sent) == 1, "the reply after the reload")
         assert [c.text for c in r.agent.calls] == ["let me in"]
         assert r.memory is before  # an access change does not restart the channel
+
+
+async def test_accepted_but_unfinished_messages_run_after_a_restart(moltbot_home: Path) -> None:
+    config = {"memory": {"dmPolicy": "open", "allowFrom": ["*"]}}
+    async with running(moltbot_home, config) as r:
+        r.agent.delay = 3600  # the gateway "dies" while the agent works on it
+        await r.memory.deliver("remember me", sender="gina", message_id="m-crash")
+        await eventually(lambda: len(r.agent.calls) == 1, "the agent got it")
+        assert len(r.service.journal.pending()) == 1
+    async with running(moltbot_home, config) as r:
+        await eventually(lambda: len(r.memory.sent) == 1, "the reply after the restart")
+        assert [c.text for c in r.agent.calls] == ["remember me"]
+        assert r.memory.sent[0].target == "gina" and r.memory.sent[0].reply_to == "m-crash"
+        await eventually(lambda: r.service.journal.pending() == [], "the journal emptied")
+        await r.memory.deliver("remember me", sender="gina", message_id="m-crash")  # redelivered
+        await trio.sleep(0.05)
+        assert len(r.agent.calls) == 1

@@ -65,12 +65,13 @@ async def execute(rt: AgentRuntime, lane: Lane, run: Run) -> None:
                 events.session_id = trace.session_id = session.id
                 events.start()
                 sender = run.origin.sender if run.origin else None
+                prompt = run.prompt_text()
                 # written before the model call (a crashed process keeps it) but fsynced by
                 # the turn's next append, which saves one fsync per turn (docs/sessions.md)
-                await session.append(
-                    E.message("user", run.prompt_text(), channel=_channel(run), sender=sender),
-                    sync=False,
-                )
+                if not _ends_unanswered(session.entries, prompt, sender):
+                    await session.append(
+                        E.message("user", prompt, channel=_channel(run), sender=sender), sync=False
+                    )
                 await _turn(rt, lane, run, session, events, outcome)
         except ProviderError as exc:
             status, error = "error", f"model error ({exc.kind.replace('_', ' ')}): {exc.message}"
@@ -245,6 +246,20 @@ def _price(settings: Any, ref: ModelRef) -> Any:
 def _max_tokens(settings: Any, ref: ModelRef) -> int | None:
     entry = model_entry(settings, ref)
     return entry.max_tokens if entry else None
+
+
+def _ends_unanswered(entries: list[dict[str, Any]], text: str, sender: str | None) -> bool:
+    """Whether the transcript already ends with this user message and no answer: a run that
+    died with the gateway and is submitted again from the channels journal, or the same text
+    sent again after a failed run. The message is not written twice."""
+    last = entries[-1] if entries else None
+    return (
+        last is not None
+        and last.get("type") == "message"
+        and last.get("role") == "user"
+        and last.get("content") == text
+        and last.get("sender") == sender
+    )
 
 
 def _origin(run: Run) -> dict[str, str] | None:

@@ -12,6 +12,7 @@ text at the channel's limit and send each chunk once under an idempotency key.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from moltbot.channels.access import decide
 from moltbot.channels.build import Wanted, build, plan, status_name
 from moltbot.channels.chunking import split_text
 from moltbot.channels.dedupe import DedupeStore
+from moltbot.channels.journal import InboundJournal
 from moltbot.channels.pairing import PairingStore
 from moltbot.channels.supervisor import ChannelStatus, RestartPolicy, supervise
 from moltbot.channels.typing import TypingIndicators
@@ -97,6 +99,7 @@ class ChannelsService(Service):
         self.typing = TypingIndicators(interval=typing_interval, cap=typing_cap)
         self.send_retry_delay = send_retry_delay
         self.dedupe = DedupeStore(app.paths.state_dir / "channels" / "seen.log")
+        self.journal = InboundJournal(app.paths.state_dir / "channels" / "pending")
         self._nursery: trio.Nursery | None = None
         self._inbox: trio.MemorySendChannel[InboundMessage] | None = None
         self._settings = app.settings
@@ -130,6 +133,7 @@ class ChannelsService(Service):
                 for running in self.channels.values():
                     self._start(running)
                 nursery.start_soon(self._route, recv)
+                nursery.start_soon(self._replay)
                 task_status.started()
                 await trio.sleep_forever()
             finally:
@@ -217,7 +221,7 @@ class ChannelsService(Service):
     async def handle(self, message: InboundMessage) -> None:
         """Route one inbound message (dedupe, access control, pairing or the agent)."""
         running = self.get(message.channel, message.account)
-        if not self.dedupe.remember(f"in:{message.channel}:{message.account}:{message.message_id}"):
+        if not self.dedupe.remember(inbound_key(message)):
             logger.debug("channel {}: dropping redelivered message {}", message.channel, message.message_id)
             return
         self.app.metrics.inc("channels.inbound", channel=message.channel)
@@ -250,10 +254,13 @@ class ChannelsService(Service):
         await self._submit(running, message)
 
     async def _submit(self, running: Running, message: InboundMessage) -> None:
+        """Journal ``message``, hand it to the agent, and forget it once its run has ended."""
+        key = inbound_key(message)
+        self.journal.add(key, message)
         agent = self.app.services.get("agent")
         if agent is None:
             logger.error(
-                "channel {}: no agent service is running; message {} dropped",
+                "channel {}: no agent service is running; message {} waits in the journal",
                 message.channel,
                 message.message_id,
             )
@@ -266,8 +273,29 @@ class ChannelsService(Service):
             idempotency_key=f"{message.channel}:{message.message_id}",
             run_id=message.run_id,
         )
+        self._spawn(self._forget_when_done, agent, run_id, key)
         if running.channel.capabilities.typing:
             self._spawn(self.typing.keep_typing, running.channel, origin, agent, run_id)
+
+    async def _forget_when_done(self, agent: Any, run_id: str, key: str) -> None:
+        with contextlib.suppress(KeyError):  # unknown to the agent: the run ended long ago
+            await agent.wait(run_id)
+        self.journal.done(key)
+
+    async def _replay(self) -> None:
+        """Submit again what was accepted before a crash or kill but never finished."""
+        for key, message in self.journal.pending():
+            try:
+                running = self.get(message.channel, message.account)
+            except LookupError:
+                logger.warning("channels: journaled message {} is for a channel that is gone", key)
+                self.journal.done(key)
+                continue
+            logger.info("channel {}: resubmitting unfinished message {}", message.channel, message.message_id)
+            try:
+                await self._submit(running, message)
+            except Exception:
+                logger.exception("channel {}: could not resubmit {}", message.channel, key)
 
     def _spawn(self, fn: Any, *args: Any) -> None:
         if self._nursery is None:
@@ -350,6 +378,11 @@ class ChannelsService(Service):
             await self._send_once(channel, message)
         except Exception as exc:
             logger.error("channel {}: could not send to {}: {}", message.channel, message.target, exc)
+
+
+def inbound_key(message: InboundMessage) -> str:
+    """The key a message is deduplicated and journaled under."""
+    return f"in:{message.channel}:{message.account}:{message.message_id}"
 
 
 def message_text(message: InboundMessage) -> str:

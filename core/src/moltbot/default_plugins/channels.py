@@ -54,6 +54,7 @@ def moltbot_register_services() -> Iterator[ServiceSpec]:
     yield ServiceSpec(
         name="channels",
         factory=_service,
+        after=("agent",),
         summary="Supervised chat channels and routing",
         events=("chat",),
     )

@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -64,13 +65,7 @@ async def cli(state: Path, *args: str) -> str:
     return done.stdout.decode()
 
 
-async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery) -> None:
-    if "openai" not in load_plugins().model_providers():
-        pytest.skip("moltbot-openai is not installed")
-    model = FakeOpenAI(api_keys={"sk-test"})
-    await nursery.start(model.run)
-    telegram = FakeTelegram()
-    await nursery.start(telegram.run)
+def write_gateway_config(tmp_path: Path, model: FakeOpenAI, telegram: FakeTelegram, **channel: Any) -> Path:
     state = tmp_path / "state"
     write_config(
         state / "moltbot.json",
@@ -78,11 +73,27 @@ async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery)
             "gateway": {"auth": {"mode": "token", "token": "process-test-token-0123456789"}},
             "agent": {"model": "openai/fake-model", "workspace": str(tmp_path / "ws")},
             "models": {
-                "providers": {"openai": {"baseUrl": model.base_url, "apiKey": "sk-test", "timeout": 5000}}
+                "providers": {"openai": {"baseUrl": model.base_url, "apiKey": "sk-test", "timeout": 60000}}
             },
-            "channels": {"telegram": telegram_config(telegram)},
+            "channels": {"telegram": telegram_config(telegram, **channel)},
         },
     )
+    return state
+
+
+async def fakes(nursery: trio.Nursery) -> tuple[FakeOpenAI, FakeTelegram]:
+    if "openai" not in load_plugins().model_providers():
+        pytest.skip("moltbot-openai is not installed")
+    model = FakeOpenAI(api_keys={"sk-test"})
+    await nursery.start(model.run)
+    telegram = FakeTelegram()
+    await nursery.start(telegram.run)
+    return model, telegram
+
+
+async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery) -> None:
+    model, telegram = await fakes(nursery)
+    state = write_gateway_config(tmp_path, model, telegram)
     async with gateway(state) as process:
         telegram.user_says("hello?", user_id=4242)
         await eventually(lambda: len(telegram.sent()) == 1, "the pairing code", timeout=20)
@@ -106,3 +117,25 @@ async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery)
     assert [p["text"] for p in telegram.sent()[1:]] == ["Hi from the model", "Second answer"]
     assert len(model.requests) == calls + 1
     assert re.fullmatch(r"[A-HJ-NP-Z2-9]{8}", code)
+
+
+async def test_a_message_accepted_before_a_kill_is_answered_after_the_restart(
+    tmp_path: Path, nursery: trio.Nursery
+) -> None:
+    model, telegram = await fakes(nursery)
+    state = write_gateway_config(tmp_path, model, telegram, dmPolicy="allowlist", allowFrom=["4242"])
+    model.script(Reply(text="never delivered", delay=60))
+    async with gateway(state) as process:
+        telegram.user_says("a slow question", user_id=4242)
+        await eventually(lambda: len(model.requests) == 1, "the model call", timeout=20)
+        process.send_signal(signal.SIGKILL)  # the update's offset is saved: Telegram will not resend
+        await process.wait()
+    assert telegram.sent() == []
+    model.script(Reply(text="answered after the restart"))
+    async with gateway(state):
+        await eventually(lambda: len(telegram.sent()) == 1, "the journaled message's reply", timeout=20)
+        pending = state / "channels" / "pending"
+        await eventually(lambda: not list(pending.glob("*.json")), "the journal emptied", timeout=20)
+    assert telegram.sent()[0]["text"] == "answered after the restart"
+    asked = [m["content"] for m in model.requests[-1].body["messages"] if m["role"] == "user"]
+    assert asked == ["a slow question"]  # the transcript kept one copy, not two
