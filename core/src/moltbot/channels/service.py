@@ -103,6 +103,8 @@ class ChannelsService(Service):
         self._nursery: trio.Nursery | None = None
         self._inbox: trio.MemorySendChannel[InboundMessage] | None = None
         self._settings = app.settings
+        self._stopping: dict[str, trio.Event] = {}
+        """``ended`` of accounts stopped by a reload, until one of the same name starts again."""
         wanted = plan(app.settings, app.plugins.channels())
         if wanted.problems:
             raise ConfigError(wanted.problems, source=str(app.paths.config_path))
@@ -171,7 +173,9 @@ class ChannelsService(Service):
             return
         self.disabled = wanted.disabled
         for name in [n for n in self.channels if n not in wanted.wanted]:
-            self.channels.pop(name).scope.cancel()
+            stopped = self.channels.pop(name)
+            stopped.scope.cancel()
+            self._stopping[name] = stopped.ended
             logger.info("channel {} stopped (removed or disabled in the config)", name)
         for name, want in wanted.wanted.items():
             current = self.channels.get(name)
@@ -186,7 +190,8 @@ class ChannelsService(Service):
             self.channels[name] = fresh
             if current is not None:
                 current.scope.cancel()
-            self._start(fresh, after=current.ended if current is not None else None)
+            previous = current.ended if current is not None else self._stopping.pop(name, None)
+            self._start(fresh, after=previous)
             logger.info("channel {} {} with the reloaded config", name, "restarts" if current else "starts")
 
     def status(self) -> dict[str, Any]:
