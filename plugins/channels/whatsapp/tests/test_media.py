@@ -174,3 +174,21 @@ def test_sha256_accepts_hex_and_base64() -> None:
     )
     assert sha256_matches(digest.hex(), b"other") is False
     assert sha256_matches("not a digest", b"data") is None
+
+
+async def test_a_message_accepted_before_a_restart_is_forwarded_by_the_next_run(
+    fake: FakeWhatsApp, tmp_path: Path
+) -> None:
+    media_id = fake.add_media(JPEG, "image/jpeg")
+    first = build_channel(fake, tmp_path / "ws")
+    async with running(first):  # stopped right after the 200, before anything got forwarded
+        post(first, fake.media_message("image", media_id, caption="before the crash"))
+    assert fake.downloads == []
+    second = build_channel(fake, tmp_path / "ws")  # same account, same state directory
+    async with running(second) as inbox:
+        message = await next_message(inbox)
+        post(second, fake.text("after"))
+        assert (await next_message(inbox)).text == "after"
+    assert message.text == "before the crash" and message.account == "default"
+    assert (tmp_path / "ws" / message.media[0].ref).read_bytes() == JPEG
+    assert list((tmp_path / "whatsapp" / "accepted").glob("*.json")) == []

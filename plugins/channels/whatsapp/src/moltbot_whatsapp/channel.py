@@ -5,7 +5,9 @@ in, Graph API ``/messages`` out.
 account for the webhook route (:mod:`moltbot_whatsapp.routes` verifies signatures and hands
 each change to the account it is addressed to, via :meth:`accept`), then forwards accepted
 messages to the inbox, downloading their media first: off the webhook's response path, so
-Meta gets its 200 at once.
+Meta gets its 200 at once. Because Meta never redelivers what got its 200, :meth:`accept`
+journals each message in the account's state directory before answering, and ``run`` forwards
+what a crash or restart left there first (the router's dedupe drops any it had already seen).
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from loguru import logger
 
 import moltbot
 from moltbot.channels import webhooks
+from moltbot.channels.journal import InboundJournal
 from moltbot_whatsapp import media
 from moltbot_whatsapp.config import WhatsAppConfig
 from moltbot_whatsapp.graph import Graph
-from moltbot_whatsapp.normalize import Received, Status, parse_change
+from moltbot_whatsapp.normalize import Received, Status, attachment_of, parse_change
 
 
 def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
@@ -62,6 +65,8 @@ class WhatsAppChannel(moltbot.ChatChannel):
         self._last_inbound: dict[str, str] = {}
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._queue_send, self._queue_recv = trio.open_memory_channel[Received](256)
+        self._journal = InboundJournal(ctx.state_dir / "accepted")
+        self._queued: set[str] = set()
 
     def _graph(self, http: httpx.AsyncClient) -> Graph:
         c = self.config
@@ -93,8 +98,22 @@ class WhatsAppChannel(moltbot.ChatChannel):
             )
             with webhooks.serving(self.name, self, self.account):
                 task_status.started()
+                for _, message in self._journal.pending():
+                    if message.message_id not in self._queued:  # else it is still in the queue
+                        await self._forward(inbox, http, graph, Received(message, attachment_of(message)))
                 async for item in self._queue_recv:
-                    await inbox.send(await self._complete(http, graph, item))
+                    self._queued.discard(item.message.message_id)
+                    await self._forward(inbox, http, graph, item)
+
+    async def _forward(
+        self,
+        inbox: trio.MemorySendChannel[moltbot.InboundMessage],
+        http: httpx.AsyncClient,
+        graph: Graph,
+        item: Received,
+    ) -> None:
+        await inbox.send(await self._complete(http, graph, item))
+        self._journal.done(item.message.message_id)
 
     async def _complete(
         self, http: httpx.AsyncClient, graph: Graph, item: Received
@@ -137,10 +156,12 @@ class WhatsAppChannel(moltbot.ChatChannel):
         for status in statuses:
             self._record(status)
         for item in received:
+            self._journal.add(item.message.message_id, item.message)
             try:
                 self._queue_send.send_nowait(item)
             except trio.WouldBlock:
-                return False
+                return False  # the journal entry stays: the next run forwards it
+            self._queued.add(item.message.message_id)
             if item.message.chat_type == "dm":
                 self._last_inbound[item.message.chat_id] = item.message.message_id
         return True

@@ -53,6 +53,16 @@ class Received:
     attachment: Attachment | None = None
 
 
+def attachment_of(message: moltbot.InboundMessage) -> Attachment | None:
+    """The attachment of a journaled message (its ref is still the media id); the webhook's
+    ``sha256`` and document file name were not journaled, so the Graph API's hash is used and
+    the file is named after the media id."""
+    if not message.media:
+        return None
+    media = message.media[0]
+    return Attachment(media.kind, media.ref, media.mime_type, None, None, media.caption)
+
+
 def _contact(card: dict[str, Any]) -> str:
     name = (card.get("name") or {}).get("formatted_name") or ""
     phones = [str(p.get("phone") or p.get("wa_id")) for p in card.get("phones") or [] if p]
