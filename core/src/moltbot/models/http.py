@@ -18,6 +18,9 @@ from moltbot.interfaces.provider import ProviderError, StreamEvent
 from moltbot.models.errors import classify
 from moltbot.models.sse import iter_sse
 
+DRAIN_SECONDS = 0.5
+"""How long a finished answer's remaining bytes are awaited to keep its connection for reuse."""
+
 
 def client(timeout_ms: int) -> httpx.AsyncClient:
     """A client whose every phase (connect, each read of the stream) waits ``timeout_ms``."""
@@ -47,26 +50,41 @@ async def open_stream(
             lines = response.aiter_lines()
             try:
                 yield lines
-            finally:
+            except BaseException:
                 await _close(response, lines)
+                raise
+            await _close(response, lines, drain=DRAIN_SECONDS)
     except httpx.TimeoutException as exc:
         raise ProviderError("timeout", f"{provider} did not answer in time ({type(exc).__name__})") from None
     except httpx.HTTPError as exc:
         raise ProviderError("network", f"cannot reach {provider}: {exc or type(exc).__name__}") from None
 
 
-async def _close(response: httpx.Response, lines: AsyncIterator[str]) -> None:
+async def _close(response: httpx.Response, lines: AsyncIterator[str], *, drain: float = 0) -> None:
     """Close the response, then run its line iterator to its end (it fails at once on the closed
     stream). httpx nests async generators that trio would otherwise report as abandoned
-    (encode/httpx#3686)."""
-    with trio.move_on_after(5) as scope:
-        scope.shield = True
-        await response.aclose()
-        try:
-            async for _ in lines:
+    (encode/httpx#3686).
+
+    With ``drain`` (an answer read to its last event), what is left of the body (the chunked
+    terminator) is read first for up to that many seconds: a response closed before its end
+    takes its connection down with it, one read to the end returns it to the pool for the next
+    call."""
+    try:
+        if drain:
+            with trio.move_on_after(drain):
+                async for _ in lines:
+                    pass
+    except httpx.HTTPError:
+        pass
+    finally:
+        with trio.move_on_after(5) as scope:
+            scope.shield = True
+            await response.aclose()
+            try:
+                async for _ in lines:
+                    pass
+            except httpx.HTTPError:
                 pass
-        except httpx.HTTPError:
-            pass
 
 
 async def get_json(http: httpx.AsyncClient, url: str, *, headers: Mapping[str, str], provider: str) -> Any:

@@ -153,6 +153,8 @@ class FakeAnthropic(ScriptedFake):
                 out.append(self._delta(index, {"type": "text_delta", "text": piece}))
             out.append(sse({"type": "content_block_stop", "index": index}, "content_block_stop"))
             index += 1
+        if reply.drop:
+            return out
         if reply.stream_error:
             etype, message = reply.stream_error
             out.append(sse({"type": "error", "error": {"type": etype, "message": message}}, "error"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -20,22 +20,20 @@ from moltbot.interfaces.provider import (
     ToolSchema,
     Usage,
 )
-from moltbot.models.config import ProviderConfig
-from moltbot.testing import build_context
 from moltbot.testing.conformance import ModelProviderConformance, ProviderHarness
 from moltbot.testing.fake_anthropic import FakeAnthropic, Reply, ToolCallScript
+from moltbot.testing.fake_openai import ProviderFactory, outcome
 
 KEY = "sk-ant-test"
 MODEL = "claude-test"
-OPEN: list[AnthropicProvider] = []
+Build = ProviderFactory[AnthropicProvider]
 
 
-@pytest.fixture(autouse=True)
-async def close_providers() -> AsyncIterator[None]:
-    """Every provider a test builds is closed afterwards, releasing its pooled connections."""
-    yield
-    while OPEN:
-        await OPEN.pop().aclose()
+@pytest.fixture
+async def build(tmp_path: Path) -> AsyncIterator[Build]:
+    """``build(config, name)``: providers closed (and checked for open sockets) after the test."""
+    async with ProviderFactory(AnthropicProvider, tmp_path) as factory:
+        yield factory
 
 
 async def start(nursery: trio.Nursery) -> FakeAnthropic:
@@ -44,14 +42,8 @@ async def start(nursery: trio.Nursery) -> FakeAnthropic:
     return fake
 
 
-def build(config: dict[str, object], tmp_path: Path, name: str = "anthropic") -> AnthropicProvider:
-    provider = AnthropicProvider(ProviderConfig.model_validate(config), build_context(tmp_path, name))
-    OPEN.append(provider)
-    return provider
-
-
-def make(fake: FakeAnthropic, tmp_path: Path, **config: object) -> AnthropicProvider:
-    return build({"baseUrl": fake.base_url, "apiKey": KEY, **config}, tmp_path)
+def make(build: Build, fake: FakeAnthropic, **config: object) -> AnthropicProvider:
+    return build({"baseUrl": fake.base_url, "apiKey": KEY, **config}, "anthropic")
 
 
 def ask(text: str = "hi") -> ModelRequest:
@@ -71,10 +63,10 @@ async def failure(provider: AnthropicProvider) -> ProviderError:
 
 class TestAnthropicConformance(ModelProviderConformance):
     @pytest.fixture
-    async def provider_harness(self, nursery: trio.Nursery, tmp_path: Path) -> ProviderHarness:
+    async def provider_harness(self, nursery: trio.Nursery, build: Build) -> ProviderHarness:
         fake = await start(nursery)
         return ProviderHarness(
-            provider=make(fake, tmp_path),
+            provider=make(build, fake),
             model=MODEL,
             reply_with=lambda text: fake.script(Reply(text=text)),
             fail_auth=fake.fail_auth,
@@ -85,9 +77,9 @@ class TestAnthropicConformance(ModelProviderConformance):
         )
 
 
-async def test_request_maps_system_tools_and_tool_results(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_request_maps_system_tools_and_tool_results(nursery: trio.Nursery, build: Build) -> None:
     fake = await start(nursery)
-    provider = make(fake, tmp_path, models={MODEL: {"maxTokens": 777}})
+    provider = make(build, fake, models={MODEL: {"maxTokens": 777}})
     calls = (
         ToolCall(id="toolu_1", name="lookup", arguments={"q": "x"}),
         ToolCall(id="toolu_2", name="lookup", arguments={"q": "y"}),
@@ -134,7 +126,7 @@ async def test_request_maps_system_tools_and_tool_results(nursery: trio.Nursery,
     ]
 
 
-async def test_text_then_tool_use_with_usage(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_text_then_tool_use_with_usage(nursery: trio.Nursery, build: Build) -> None:
     fake = await start(nursery)
     fake.script(
         Reply(
@@ -145,7 +137,7 @@ async def test_text_then_tool_use_with_usage(nursery: trio.Nursery, tmp_path: Pa
             usage=(400, 42),
         )
     )
-    events = await collect(make(fake, tmp_path), ask())
+    events = await collect(make(build, fake), ask())
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Checking the weather. "
     assert [e.call for e in events if isinstance(e, ToolCallEvent)] == [
         ToolCall(id="toolu_w", name="get_weather", arguments={"city": "Paris", "unit": "c"})
@@ -154,18 +146,18 @@ async def test_text_then_tool_use_with_usage(nursery: trio.Nursery, tmp_path: Pa
     assert events[-1] == Done("tool_calls")
 
 
-async def test_max_tokens_stop_reason(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_max_tokens_stop_reason(nursery: trio.Nursery, build: Build) -> None:
     fake = await start(nursery)
     fake.script(Reply(text="cut", stop="max_tokens"))
-    assert (await collect(make(fake, tmp_path), ask()))[-1] == Done("max_tokens")
+    assert (await collect(make(build, fake), ask()))[-1] == Done("max_tokens")
 
 
-async def test_overloaded_error_event_mid_stream(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_overloaded_error_event_mid_stream(nursery: trio.Nursery, build: Build) -> None:
     fake = await start(nursery)
     fake.script(Reply(text="partial ", stream_error=("overloaded_error", "Overloaded")))
     seen: list[object] = []
     with pytest.raises(ProviderError) as info:
-        async for event in make(fake, tmp_path).stream(ask()):
+        async for event in make(build, fake).stream(ask()):
             seen.append(event)
     assert info.value.kind == "overloaded"
     assert seen == [TextDelta("partial ")]
@@ -190,19 +182,19 @@ async def test_overloaded_error_event_mid_stream(nursery: trio.Nursery, tmp_path
         ),
     ],
 )
-async def test_errors_are_classified(nursery: trio.Nursery, tmp_path: Path, reply: Reply, kind: str) -> None:
+async def test_errors_are_classified(nursery: trio.Nursery, build: Build, reply: Reply, kind: str) -> None:
     fake = await start(nursery)
     fake.script(reply)
-    assert (await failure(make(fake, tmp_path))).kind == kind
+    assert (await failure(make(build, fake))).kind == kind
 
 
-async def test_prompt_too_long_is_context_overflow(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_prompt_too_long_is_context_overflow(nursery: trio.Nursery, build: Build) -> None:
     fake = await start(nursery)
     fake.context_overflow()
-    assert (await failure(make(fake, tmp_path))).kind == "context_overflow"
+    assert (await failure(make(build, fake))).kind == "context_overflow"
 
 
-async def test_retry_after_ms_header(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_retry_after_ms_header(nursery: trio.Nursery, build: Build) -> None:
     fake = await start(nursery)
     fake.script(
         Reply(
@@ -212,28 +204,55 @@ async def test_retry_after_ms_header(nursery: trio.Nursery, tmp_path: Path) -> N
             headers={"retry-after-ms": "1500"},
         )
     )
-    error = await failure(make(fake, tmp_path))
+    error = await failure(make(build, fake))
     assert (error.kind, error.retry_after) == ("rate_limit", 1.5)
 
 
-async def test_slow_server_times_out(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_slow_server_times_out(nursery: trio.Nursery, build: Build) -> None:
     fake = await start(nursery)
     fake.script(Reply(text="late", delay=3))
-    assert (await failure(make(fake, tmp_path, timeout=200))).kind == "timeout"
+    assert (await failure(make(build, fake, timeout=200))).kind == "timeout"
 
 
 async def test_env_key_only_for_the_anthropic_provider(
-    nursery: trio.Nursery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    nursery: trio.Nursery, build: Build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = await start(nursery)
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-    assert [p.id for p in build({"baseUrl": fake.base_url}, tmp_path).auth_profiles()] == ["anthropic:env"]
-    assert build({"baseUrl": fake.base_url}, tmp_path, "proxy").auth_profiles() == []
-    await collect(build({"baseUrl": fake.base_url}, tmp_path), ask())
+    assert [p.id for p in build({"baseUrl": fake.base_url}, "anthropic").auth_profiles()] == ["anthropic:env"]
+    assert build({"baseUrl": fake.base_url}, "proxy").auth_profiles() == []
+    await collect(build({"baseUrl": fake.base_url}, "anthropic"), ask())
     assert fake.requests[-1].headers["x-api-key"] == KEY
 
 
-async def test_list_models(nursery: trio.Nursery, tmp_path: Path) -> None:
+async def test_list_models(nursery: trio.Nursery, build: Build) -> None:
     fake = await start(nursery)
     fake.model_ids = ["claude-b", "claude-a"]
-    assert await make(fake, tmp_path).list_models() == ["claude-a", "claude-b"]
+    assert await make(build, fake).list_models() == ["claude-a", "claude-b"]
+
+
+@pytest.mark.parametrize(
+    ("script", "ending"),
+    [
+        (FakeAnthropic.fail_auth, "auth"),
+        (lambda fake: fake.rate_limit(7), "rate_limit"),
+        (FakeAnthropic.overloaded, "overloaded"),
+        (lambda fake: fake.script(Reply(text="late", delay=3)), "timeout"),
+        (FakeAnthropic.malformed, "unknown"),
+        (lambda fake: fake.script(Reply(text="partial", stream_error=("api_error", "x"))), "overloaded"),
+        (lambda fake: fake.script(Reply(text="partial answer", drop=True)), "network"),
+        (lambda fake: fake.script(Reply(text="slow answer", chunk_delay=3)), "cancelled"),
+        (lambda fake: fake.script(Reply(text="whole answer")), "answered"),
+    ],
+    ids=["401", "429", "529", "timeout", "malformed", "error-event", "dropped", "cancelled", "answered"],
+)
+async def test_every_ending_releases_the_connection(
+    nursery: trio.Nursery, build: Build, script: Callable[[FakeAnthropic], None], ending: str
+) -> None:
+    """However an exchange ends, its connection goes back to the pool (and the next call reuses
+    it) or is closed; closing the provider leaves none."""
+    fake = await start(nursery)
+    provider = make(build, fake, timeout=250 if ending == "timeout" else 5000)
+    script(fake)
+    assert await outcome(provider.stream(ask()), cancel_after=0.3 if ending == "cancelled" else 5) == ending
+    await build.check_released(provider)

@@ -10,11 +10,9 @@ import trio
 from moltbot_openai.provider import OpenAIProvider
 
 from moltbot.interfaces.provider import ChatMessage, ModelRequest, TextDelta
-from moltbot.models.config import ProviderConfig
 from moltbot.models.failover import Answered, FailoverPolicy
 from moltbot.models.refs import ModelRef
-from moltbot.testing import build_context
-from moltbot.testing.fake_openai import FakeOpenAI
+from moltbot.testing.fake_openai import FakeOpenAI, ProviderFactory
 
 
 @pytest.fixture
@@ -35,17 +33,11 @@ async def providers(
         "baseUrl": cloud.base_url,
         "authProfiles": [{"id": "revoked", "apiKey": "sk-revoked"}, {"id": "good", "apiKey": "sk-good"}],
     }
-    built = {
-        "openai": OpenAIProvider(
-            ProviderConfig.model_validate(cloud_config), build_context(tmp_path, "openai")
-        ),
-        "ollama": OpenAIProvider(
-            ProviderConfig.model_validate({"baseUrl": local.base_url}), build_context(tmp_path, "ollama")
-        ),
-    }
-    yield built
-    for provider in built.values():
-        await provider.aclose()
+    async with ProviderFactory(OpenAIProvider, tmp_path) as build:
+        yield {
+            "openai": build(cloud_config, "openai"),
+            "ollama": build({"baseUrl": local.base_url}, "ollama"),
+        }
 
 
 def ask() -> ModelRequest:
