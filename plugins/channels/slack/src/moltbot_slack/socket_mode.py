@@ -1,0 +1,84 @@
+"""Socket Mode: events over a WebSocket whose URL ``apps.connections.open`` hands out.
+
+Slack sends ``hello`` first, then envelopes ``{envelope_id, type, payload,
+accepts_response_payload, retry_attempt, retry_reason}``. Every envelope is acknowledged by
+sending back ``{"envelope_id"}`` once its event is safely accepted (an envelope left
+unacknowledged is delivered again, on this or the next connection). ``disconnect`` asks for a
+new connection: ``refresh_requested`` and ``warning`` (routine recycling) and
+``too_many_websockets`` open a fresh URL at once; ``link_disabled`` (Socket Mode was turned
+off for the app) is fatal. A connection that drops without ``disconnect`` raises, and the
+channels supervisor restarts the channel with backoff.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import trio
+from loguru import logger
+from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection, open_websocket_url
+
+from moltbot import ChannelFatalError
+from moltbot_slack.api import WebApi
+
+PING_INTERVAL = 30.0
+"""Quiet seconds before we ping; a missing pong within ``timeout`` drops the connection (a
+half-open socket would otherwise go deaf without noticing)."""
+
+Accept = Callable[[dict[str, Any]], bool]
+"""Takes an ``events_api`` payload; False when it could not be accepted (left unacknowledged)."""
+
+
+async def _next(ws: WebSocketConnection, timeout: float) -> dict[str, Any]:
+    """The next message; after :data:`PING_INTERVAL` quiet seconds a ping must be answered."""
+    while True:
+        with trio.move_on_after(PING_INTERVAL):
+            return json.loads(await ws.get_message())
+        with trio.move_on_after(timeout) as waited:
+            await ws.ping()
+        if waited.cancelled_caught:
+            raise ConnectionError(f"Slack's Socket Mode server did not answer a ping within {timeout} s")
+
+
+async def _connection(
+    ws: WebSocketConnection, accept: Accept, label: str, on_hello: Callable[[], None], timeout: float
+) -> str:
+    """Serve one connection until Slack asks for another; the ``disconnect`` reason."""
+    with trio.fail_after(timeout):
+        hello = json.loads(await ws.get_message())
+    if hello.get("type") != "hello":
+        raise ConnectionError(f"Slack's first Socket Mode message was {hello.get('type')!r}, not hello")
+    on_hello()
+    while True:
+        envelope = await _next(ws, timeout)
+        kind = envelope.get("type")
+        if kind == "disconnect":
+            return str(envelope.get("reason") or "unknown")
+        envelope_id = envelope.get("envelope_id")
+        if not envelope_id:
+            logger.debug("{}: ignoring a Socket Mode message of type {}", label, kind)
+            continue
+        if kind == "events_api" and not accept(envelope.get("payload") or {}):
+            continue  # not acknowledged: Slack delivers it again
+        await ws.send_message(json.dumps({"envelope_id": envelope_id}))
+
+
+async def receive(
+    api: WebApi, accept: Accept, *, label: str, timeout: float, on_hello: Callable[[], None]
+) -> None:
+    """Keep a Socket Mode connection up until cancelled, handing events to ``accept``."""
+    while True:
+        url = (await api.call("apps.connections.open"))["url"]
+        try:
+            async with open_websocket_url(url, connect_timeout=timeout, disconnect_timeout=1) as ws:
+                reason = await _connection(ws, accept, label, on_hello, timeout)
+        except (ConnectionClosed, HandshakeError, OSError) as exc:
+            raise ConnectionError(f"Slack Socket Mode connection lost ({type(exc).__name__})") from None
+        if reason == "link_disabled":
+            raise ChannelFatalError(
+                "Slack disabled this app's Socket Mode link (link_disabled); turn Socket Mode on in the"
+                " app settings, or use mode: 'http'"
+            )
+        logger.info("{}: Slack asked for a new Socket Mode connection ({})", label, reason)
