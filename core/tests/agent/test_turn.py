@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import trio
+
 from moltbot.testing.fake_openai import Reply, ToolCallScript
 
 from .conftest import KEY, Recorder, ask, model_config, running
@@ -129,3 +131,26 @@ async def test_user_message_is_synced_by_the_end_of_every_run(make_app, fake) ->
         lines = [json.loads(line) for line in session.path.read_text().splitlines()]
         users = [e["content"] for e in lines if e.get("role") == "user"]
         assert users == ["first", "second"]
+
+
+async def test_a_models_reload_does_not_cut_off_a_running_answer(make_app, fake) -> None:
+    from moltbot.config import Settings
+
+    app = make_app(model_config(fake))
+    fake.script(Reply(text="slow but whole answer", chunk_delay=0.05), Reply(text="from the new config"))
+    async with running(app) as runtime:
+        run_id = await runtime.submit(session_key=KEY, text="hi")
+        with trio.fail_after(10):
+            while not fake.requests:
+                await trio.sleep(0.01)
+        old = runtime.providers()["openai"]
+        raw = app.settings.model_dump(by_alias=True)
+        raw["models"]["providers"]["openai"]["timeout"] = 6000
+        app.settings = Settings.model_validate(raw)  # what a hot reload does
+        assert runtime.providers()["openai"] is not old  # rebuilt while the answer streams
+        result = await runtime.wait(run_id, timeout=20)
+        assert (result["status"], result["text"]) == ("ok", "slow but whole answer")
+        assert (await ask(runtime, "again"))["text"] == "from the new config"
+        with trio.fail_after(10):
+            while not old._http.is_closed:  # retired once its run ended
+                await trio.sleep(0.01)

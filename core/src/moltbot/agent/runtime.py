@@ -8,6 +8,7 @@ when it runs, else a limiter of its own). The turn itself lives in :mod:`moltbot
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -210,10 +211,19 @@ class AgentRuntime(Service):
             self.policy = FailoverPolicy(self._providers)
             self._providers_key = marker
             if old and self._nursery is not None:
-                for provider in old.values():
-                    self._nursery.start_soon(_close, provider)
+                busy = [run.id for run in self.runs.values() if run.status == "running"]
+                self._nursery.start_soon(self._retire, old, busy)
         self._providers_settings = settings
         return self._providers
+
+    async def _retire(self, old: dict[str, ModelProvider], busy: list[str]) -> None:
+        """Close replaced providers once the runs that may still stream from them have ended
+        (closing at once would cut those runs off mid-answer)."""
+        for run_id in busy:
+            with contextlib.suppress(KeyError):
+                await self.wait(run_id)
+        for provider in old.values():
+            await _close(provider)
 
     def model_candidates(self, key: str | None) -> list[Any]:
         override = self.overrides(key).value(key, "model") if key else None
