@@ -22,7 +22,7 @@ from moltbot.interfaces.provider import (
 )
 from moltbot.testing.conformance import ModelProviderConformance, ProviderHarness
 from moltbot.testing.fake_anthropic import FakeAnthropic, Reply, ToolCallScript
-from moltbot.testing.fake_openai import ProviderFactory, outcome
+from moltbot.testing.providers import ProviderFactory, outcome
 
 KEY = "sk-ant-test"
 MODEL = "claude-test"

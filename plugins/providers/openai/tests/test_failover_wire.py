@@ -12,7 +12,8 @@ from moltbot_openai.provider import OpenAIProvider
 from moltbot.interfaces.provider import ChatMessage, ModelRequest, TextDelta
 from moltbot.models.failover import Answered, FailoverPolicy
 from moltbot.models.refs import ModelRef
-from moltbot.testing.fake_openai import FakeOpenAI, ProviderFactory
+from moltbot.testing.fake_openai import FakeOpenAI
+from moltbot.testing.providers import ProviderFactory
 
 
 @pytest.fixture

@@ -23,14 +23,8 @@ from moltbot.interfaces.provider import (
     Usage,
 )
 from moltbot.testing.conformance import ModelProviderConformance, ProviderHarness
-from moltbot.testing.fake_openai import (
-    FakeOpenAI,
-    ProviderFactory,
-    Reply,
-    ToolCallScript,
-    open_sockets,
-    outcome,
-)
+from moltbot.testing.fake_openai import FakeOpenAI, Reply, ToolCallScript
+from moltbot.testing.providers import ProviderFactory, open_sockets, outcome
 
 KEY = "sk-test-key"
 
