@@ -200,3 +200,26 @@ async def test_a_running_bot_sends_over_its_own_connection(tmp_path: Path, nurse
     peers = [c.peer for c in fake.calls]
     assert [c.method for c in fake.calls][:2] == ["getMe", "setWebhook"]
     assert len(set(peers[:-1])) == 1 and peers[-1] != peers[0]
+
+
+async def test_an_accepted_update_survives_a_crash_before_routing(
+    tmp_path: Path, nursery: trio.Nursery
+) -> None:
+    fake = FakeTelegram()
+    await nursery.start(fake.run)
+    config = TelegramConfig.model_validate(webhook_config(fake))
+    ctx = build_context(tmp_path, "telegram")
+    update = fake.user_says("said while the gateway went down")
+    fake.updates.clear()
+    crashed = TelegramChannel(config, ctx)
+    assert crashed.accept(update)  # answered 200, then the process died before run() took it
+    assert [u["update_id"] for u in crashed.spool.pending()] == [update["update_id"]]
+    restarted = TelegramChannel(config, ctx)
+    send, recv = trio.open_memory_channel[moltbot.InboundMessage](10)
+    async with trio.open_nursery() as inner:
+        await inner.start(restarted.run, send)
+        with trio.fail_after(10):
+            message = await recv.receive()
+        inner.cancel_scope.cancel()
+    assert message.text == "said while the gateway went down"
+    assert restarted.spool.pending() == []

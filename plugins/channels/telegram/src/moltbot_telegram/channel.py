@@ -8,8 +8,9 @@ crash. A webhook left set is deleted first (``getUpdates`` answers 409 while one
 
 Webhook: ``run`` sets the webhook (URL, secret, update types) and registers the channel with
 :mod:`moltbot.channels.webhooks`; the ``/webhooks/telegram`` route (:mod:`.routes`) checks the
-secret and queues updates with :meth:`TelegramChannel.accept`. The webhook stays set when the
-gateway stops, so Telegram keeps the updates until it is back.
+secret and queues updates with :meth:`TelegramChannel.accept`, which spools each one to disk
+before the 200 (:mod:`.spool`), so a crash loses none. The webhook stays set when the gateway
+stops, so Telegram keeps the updates until it is back.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from moltbot_telegram.config import TelegramConfig
 from moltbot_telegram.media import localize
 from moltbot_telegram.normalize import normalize, reply_target
 from moltbot_telegram.render import to_html
+from moltbot_telegram.spool import UpdateSpool
 
 ALLOWED_UPDATES = ["message"]
 WEBHOOK_QUEUE = 256
@@ -85,6 +87,8 @@ class TelegramChannel(moltbot.ChatChannel):
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._http: httpx.AsyncClient | None = None
         self._queue_send, self._queue_recv = trio.open_memory_channel[dict[str, Any]](WEBHOOK_QUEUE)
+        self.spool = UpdateSpool(ctx.state_dir / "webhook-spool")
+        self._queued: set[int] = set()
 
     def _api(self, http: httpx.AsyncClient) -> BotApi:
         return BotApi(
@@ -167,8 +171,14 @@ class TelegramChannel(moltbot.ChatChannel):
         with webhooks.serving(self.name, self, self.account):
             logger.info("{}: @{} receives by webhook at {}", self.label, self.bot_username, url)
             task_status.started()
+            for update in self.spool.pending():  # accepted before a crash, never routed
+                if update.get("update_id") not in self._queued:
+                    await self._forward(api, update, inbox)
+                    self.spool.done(update)
             async for update in self._queue_recv:
+                self._queued.discard(update.get("update_id"))
                 await self._forward(api, update, inbox)
+                self.spool.done(update)
 
     async def _forward(
         self, api: BotApi, update: dict[str, Any], inbox: trio.MemorySendChannel[moltbot.InboundMessage]
@@ -204,16 +214,20 @@ class TelegramChannel(moltbot.ChatChannel):
         return mine is not None and hmac.compare_digest(mine.encode(), secret.encode())
 
     def accept(self, update: dict[str, Any]) -> bool:
-        """Queue a webhook ``update`` for ``run``; False when the queue is full."""
+        """Spool and queue a webhook ``update`` for ``run``; False when the queue is full (the
+        route answers 503 and Telegram delivers it again)."""
+        self.spool.add(update)
         try:
             self._queue_send.send_nowait(update)
         except trio.WouldBlock:
+            self.spool.done(update)
             logger.warning(
                 "{}: webhook queue full, Telegram will deliver update {} again",
                 self.label,
                 update.get("update_id"),
             )
             return False
+        self._queued.add(update.get("update_id"))
         return True
 
     # ------------------------------------------------------------ sending
