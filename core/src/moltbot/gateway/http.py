@@ -1,4 +1,4 @@
-"""The HTTP side of the gateway port: probes, a placeholder page, and plugin routes."""
+"""The HTTP side of the gateway port: probes, the WebChat page, and plugin routes."""
 
 from __future__ import annotations
 
@@ -7,27 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from moltbot import __version__
+from moltbot.gateway import webchat_ui
 from moltbot.gateway.auth import secrets_equal
 from moltbot.gateway.netpolicy import ForwardedError, is_loopback
 from moltbot.specs import RouteSpec
 
 if TYPE_CHECKING:
     from moltbot.gateway.server import Gateway
-
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>moltbot gateway</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}}
-code{{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}}</style></head>
-<body><h1>moltbot gateway {version}</h1>
-<p>The gateway is running. The Control UI is not installed yet; talk to the gateway with
-<code>moltbot status</code>, <code>moltbot health</code> or
-<code>moltbot gateway call &lt;method&gt;</code>.</p>
-<p>WebSocket clients connect to this same address (protocol v4).</p></body></html>
-"""
 
 
 def service_statuses(app: Any) -> dict[str, dict[str, Any]]:
@@ -61,15 +50,12 @@ def build_http_app(gateway: Gateway) -> Starlette:
             body["failing"] = failing
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    async def index(request: Request) -> Response:
-        return HTMLResponse(_PAGE.format(version=__version__))
-
     routes = [
         Route("/health", live),
         Route("/healthz", live),
         Route("/ready", ready),
         Route("/readyz", ready),
-        Route("/", index),
+        *webchat_ui.routes(enabled=gateway.app.settings.gateway.control_ui.enabled),
     ]
     for spec in gateway.app.plugins.http_routes().values():
         handler = spec.handler if spec.auth == "none" else _guarded(gateway, spec)
