@@ -28,7 +28,7 @@ def _plugins():
     return plugins
 
 
-async def test_probes_and_placeholder(make_app):
+async def test_probes_and_the_page(make_app):
     async with (
         running(make_app()) as gw,
         httpx.AsyncClient(base_url=gw.urls[0].replace("ws", "http")) as http,

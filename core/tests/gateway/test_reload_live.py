@@ -37,7 +37,7 @@ from .test_config_reload import with_reloader
         ("performance.gateway.maxPayload", False),
         ("logging.level", False),
         ("gateway.tailscale.mode", False),
-        ("gateway.controlUi.enabled", False),
+        ("gateway.controlUi.enabled", True),
     ],
 )
 def test_live_paths_are_an_allow_list(path: str, live: bool) -> None:

@@ -60,3 +60,9 @@ async def test_disabled_control_ui_serves_a_short_note_and_no_assets(make_app, f
         assert page.status_code == 200 and "gateway.controlUi.enabled: false" in page.text
         assert page.headers["x-frame-options"] == "DENY"
         assert (await http.get("/webchat/webchat.js")).status_code == 404
+        app = gateway.app
+        ui = app.settings.gateway.control_ui.model_copy(update={"enabled": True})
+        gw = app.settings.gateway.model_copy(update={"control_ui": ui})
+        app.settings = app.settings.model_copy(update={"gateway": gw})  # what a hot reload does
+        assert (await http.get("/webchat/webchat.js")).status_code == 200
+        assert "controlUi.enabled: false" not in (await http.get("/")).text

@@ -55,7 +55,7 @@ def build_http_app(gateway: Gateway) -> Starlette:
         Route("/healthz", live),
         Route("/ready", ready),
         Route("/readyz", ready),
-        *webchat_ui.routes(enabled=gateway.app.settings.gateway.control_ui.enabled),
+        *webchat_ui.routes(lambda: gateway.app.settings.gateway.control_ui.enabled),
     ]
     for spec in gateway.app.plugins.http_routes().values():
         handler = spec.handler if spec.auth == "none" else _guarded(gateway, spec)

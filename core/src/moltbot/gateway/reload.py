@@ -30,6 +30,7 @@ LIVE_PATHS = (
     # the gateway's own live parts (Gateway.apply_settings)
     "gateway.auth",
     "gateway.controlUi.allowedOrigins",
+    "gateway.controlUi.enabled",
     "gateway.trustedProxies",
     "performance.gateway.maxConnections",
     "performance.gateway.connectionTimeout",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -77,9 +78,10 @@ def security_headers(host: str | None) -> dict[str, str]:
     }
 
 
-def routes(*, enabled: bool) -> list[Route]:
-    """``/`` (the page, or a note that it is disabled) and ``/webchat/<file>`` when enabled."""
-    assets = _load() if enabled else {}
+def routes(enabled: Callable[[], bool]) -> list[Route]:
+    """``/`` (the page, or a note that it is disabled) and ``/webchat/<file>`` while enabled;
+    ``enabled()`` is asked per request, so ``gateway.controlUi.enabled`` follows hot reload."""
+    assets = _load()
 
     def respond(request: Request, name: str) -> Response:
         asset = assets[name]
@@ -90,18 +92,15 @@ def routes(*, enabled: bool) -> list[Route]:
         return Response(asset.body, media_type=asset.media_type, headers=headers)
 
     async def index(request: Request) -> Response:
-        if not enabled:
+        if not enabled():
             headers = security_headers(request.headers.get("host"))
             return Response(DISABLED_PAGE, media_type=_TYPES["index.html"], headers=headers)
         return respond(request, "index.html")
 
     async def asset(request: Request) -> Response:
         name = request.path_params["name"]
-        if name not in assets or name == "index.html":
+        if not enabled() or name not in assets or name == "index.html":
             return Response("not found", status_code=404, media_type="text/plain")
         return respond(request, name)
 
-    out = [Route("/", index)]
-    if enabled:
-        out.append(Route(PREFIX + "{name}", asset))
-    return out
+    return [Route("/", index), Route(PREFIX + "{name}", asset)]
