@@ -115,11 +115,10 @@ class DiscordChannel(moltbot.ChatChannel):
                 await self._forward(rest, data, inbox)
 
         while True:
-            url = self.config.gateway_url
+            url = None
             if not self.gateway.resumable:
                 found = await self._discover(rest)
-                url = url or found
-            assert url is not None
+                url = self.config.gateway_url or found
             await self.gateway.connect(url, handle, ready)
 
     async def _discover(self, rest: DiscordRest) -> str:

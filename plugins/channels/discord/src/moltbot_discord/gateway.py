@@ -23,10 +23,14 @@ backoff spaces the retries, which also gives op 9's requested 1-5 s pause.
 from __future__ import annotations
 
 import json
+import math
 import random
+import ssl
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import trio
 import trio_websocket
@@ -59,6 +63,38 @@ SESSION_ENDING_CLOSES = {4007, 4009}
 Handler = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
+@asynccontextmanager
+async def open_websocket(url: str, *, timeout: float) -> AsyncIterator[trio_websocket.WebSocketConnection]:
+    """A client WebSocket to ``url`` over a TCP (TLS for ``wss``) stream owned here, so the
+    socket is closed however the connection ends (trio-websocket leaves a client's socket
+    open after the server closed the WebSocket). Leaving on an error closes with
+    :data:`RESUMING_CLOSE`, so the session can still be resumed."""
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host = parts.hostname or ""
+    port = parts.port or (443 if secure else 80)
+    resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with trio.fail_after(timeout):
+        if secure:
+            stream: trio.abc.Stream = await trio.open_ssl_over_tcp_stream(
+                host, port, ssl_context=ssl.create_default_context(), https_compatible=True
+            )
+        else:
+            stream = await trio.open_tcp_stream(host, port)
+    async with stream, trio.open_nursery() as nursery:
+        with trio.fail_after(timeout):
+            ws = await trio_websocket.wrap_client_stream(nursery, stream, parts.netloc, resource)
+        try:
+            yield ws
+        finally:
+            # being cancelled (shutdown): the TCP close is the goodbye; the reader task that a
+            # close handshake needs is cancelled too
+            if trio.current_effective_deadline() != -math.inf:
+                with trio.move_on_after(1):
+                    await ws.aclose(RESUMING_CLOSE, "reconnecting")
+            nursery.cancel_scope.cancel()
+
+
 def _leaves(exc: BaseException) -> Iterator[BaseException]:
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
@@ -85,6 +121,8 @@ class Gateway:
         self.user_id = ""
         self.username: str | None = None
         self._acked = True
+        self._ending: ConnectionError | None = None
+        """Why this client is closing the connection, reported instead of the close itself."""
 
     @property
     def resumable(self) -> bool:
@@ -94,24 +132,24 @@ class Gateway:
         self.session_id = self.resume_url = None
         self.seq = None
 
-    async def connect(self, url: str, handle: Handler, ready: Callable[[], None]) -> None:
-        """Run one connection to ``url`` (resuming when a session is known): ``handle(type,
-        data)`` each dispatch in order, ``ready()`` after READY or RESUMED. Returns when Discord
-        asks for a reconnect; raises on any other ending."""
+    async def connect(self, url: str | None, handle: Handler, ready: Callable[[], None]) -> None:
+        """Run one connection: to the session's ``resume_gateway_url`` to resume it, else to
+        ``url`` to identify. ``handle(type, data)`` each dispatch in order, ``ready()`` after
+        READY or RESUMED. Returns when Discord asks for a reconnect; raises on any other ending."""
         resuming = self.resumable
-        base = self.resume_url if resuming and self.resume_url else url
+        base = self.resume_url if resuming else url
+        if not base:
+            raise ValueError("a Gateway URL is needed to identify")
         target = f"{base.rstrip('/')}/{QUERY}"
         try:
-            async with trio_websocket.open_websocket_url(
-                target, connect_timeout=self.timeout, disconnect_timeout=1
-            ) as ws:
+            async with open_websocket(target, timeout=self.timeout) as ws:
                 hello = await self._receive(ws)
                 if hello.get("op") != HELLO:
                     raise ConnectionError(f"the Gateway opened with op {hello.get('op')}, not HELLO")
                 interval = float(hello["d"]["heartbeat_interval"]) / 1000
                 send_event, receive_event = trio.open_memory_channel[dict[str, Any]](EVENT_BUFFER)
                 async with trio.open_nursery() as nursery:
-                    self._acked = True
+                    self._acked, self._ending = True, None
                     nursery.start_soon(self._heartbeat, ws, interval)
                     nursery.start_soon(self._process, receive_event, handle, ready)
                     await ws.send_message(json.dumps(self._resume() if resuming else self._identify()))
@@ -122,10 +160,14 @@ class Gateway:
             self._ended(exc)
         except trio_websocket.HandshakeError as exc:
             raise ConnectionError(f"the Gateway refused the connection: {exc!r}") from None
+        except trio.TooSlowError:
+            raise ConnectionError(f"no Gateway connection within {self.timeout:g} s") from None
 
     def _ended(self, exc: BaseException) -> None:
         """Raise what ended the connection: our own error (a zombie, an invalid session, a
         failed handler) before the close it caused, else the close mapped by its code."""
+        if self._ending is not None:
+            raise self._ending
         leaves = list(_leaves(exc))
         for leaf in leaves:
             if not isinstance(leaf, trio_websocket.ConnectionClosed | trio.Cancelled):
@@ -160,8 +202,9 @@ class Gateway:
             elif op == INVALID_SESSION:
                 if not payload.get("d"):
                     self.forget_session()
+                    self._ending = InvalidSession("Discord invalidated the session; identifying again")
                     await ws.aclose(1000, "session invalidated")
-                    raise InvalidSession("Discord invalidated the session; identifying again")
+                    raise self._ending
                 logger.info("{}: Discord invalidated the session but it may be resumed", self.label)
                 await ws.aclose(RESUMING_CLOSE, "resuming")
                 return
@@ -188,8 +231,11 @@ class Gateway:
         while True:
             if not self._acked:
                 logger.warning("{}: the last heartbeat was not acknowledged; reconnecting", self.label)
+                self._ending = ConnectionError(
+                    "the Gateway did not acknowledge a heartbeat (zombie connection)"
+                )
                 await ws.aclose(RESUMING_CLOSE, "heartbeat not acknowledged")
-                raise ConnectionError("the Gateway did not acknowledge a heartbeat (zombie connection)")
+                raise self._ending
             self._acked = False
             await self._beat(ws)
             await trio.sleep(interval)
