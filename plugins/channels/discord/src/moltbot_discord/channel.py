@@ -64,11 +64,17 @@ class DiscordChannel(moltbot.ChatChannel):
         """User id -> DM channel id, for sends addressed to a user."""
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._http: httpx.AsyncClient | None = None
+        self._blocked_until: dict[str, float] = {}
+        """The bot's rate-limit state (see :class:`DiscordRest`), kept across clients."""
         self._warned_empty = False
 
     def _rest(self, http: httpx.AsyncClient) -> DiscordRest:
         return DiscordRest(
-            http, self.config.api_base_url, self.config.bot_token, timeout=self.config.request_timeout / 1000
+            http,
+            self.config.api_base_url,
+            self.config.bot_token,
+            timeout=self.config.request_timeout / 1000,
+            blocked_until=self._blocked_until,
         )
 
     @asynccontextmanager

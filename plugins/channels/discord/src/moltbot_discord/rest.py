@@ -36,13 +36,22 @@ class DiscordError(Exception):
 class DiscordRest:
     """Calls for one bot over a caller-owned ``httpx.AsyncClient``."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str, *, timeout: float) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float,
+        blocked_until: dict[str, float] | None = None,
+    ) -> None:
         self.http = http
         self.base = base_url.rstrip("/")
         self.timeout = timeout
         self._headers = {"Authorization": f"Bot {token}", "User-Agent": USER_AGENT}
-        self._blocked_until: dict[str, float] = {}
-        """Route (``"POST /channels/1/messages"``, or ``"*"`` for a global limit) -> trio time."""
+        self._blocked_until = blocked_until if blocked_until is not None else {}
+        """Route (``"POST /channels/1/messages"``, or ``"*"`` for a global limit) -> trio time
+        before which it must not be called; shared by every client of one bot."""
 
     async def _wait_for(self, route: str) -> None:
         until = max(self._blocked_until.get(route, 0.0), self._blocked_until.get("*", 0.0))
