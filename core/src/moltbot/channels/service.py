@@ -132,10 +132,11 @@ class ChannelsService(Service):
         async with send, trio.open_nursery() as nursery:
             self._nursery, self._inbox = nursery, send
             try:
+                unfinished = self.journal.pending()  # before new messages join the journal
                 for running in self.channels.values():
                     self._start(running)
                 nursery.start_soon(self._route, recv)
-                nursery.start_soon(self._replay)
+                nursery.start_soon(self._replay, unfinished)
                 task_status.started()
                 await trio.sleep_forever()
             finally:
@@ -287,9 +288,9 @@ class ChannelsService(Service):
             await agent.wait(run_id)
         self.journal.done(key)
 
-    async def _replay(self) -> None:
+    async def _replay(self, unfinished: list[tuple[str, InboundMessage]]) -> None:
         """Submit again what was accepted before a crash or kill but never finished."""
-        for key, message in self.journal.pending():
+        for key, message in unfinished:
             try:
                 running = self.get(message.channel, message.account)
             except LookupError:

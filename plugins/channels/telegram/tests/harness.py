@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ from moltbot.testing import make_plugins
 
 from .fake_telegram import FakeTelegram
 
-SECRET = "s3cr3t_Webhook-token"
+SECRET = f"s3cr3t_Webhook-{secrets.token_hex(8)}"
+"""Random per process: the fake's webhook sender retries a dead gateway's port, which another
+test run on this machine may have taken; a shared secret would let that gateway accept it."""
 PUBLIC_URL = "https://molt.tail1234.ts.net/webhooks/telegram"
 
 

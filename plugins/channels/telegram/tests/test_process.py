@@ -104,6 +104,9 @@ async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery)
         await eventually(lambda: len(telegram.sent()) == 2, "the model's reply", timeout=20)
         assert telegram.sent()[1]["text"] == "Hi from the model"
         calls = len(model.requests)
+        # wait for the run's end, not just its reply: a kill in between is replayed (at least once)
+        pending = state / "channels" / "pending"
+        await eventually(lambda: not list(pending.glob("*.json")), "the run's end", timeout=20)
         process.send_signal(signal.SIGKILL)
         await process.wait()
     # as if the crash had come before the offset was saved: the update is offered again

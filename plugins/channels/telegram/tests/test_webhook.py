@@ -2,6 +2,7 @@
 /webhooks/telegram, switching between polling and webhook, and several bot accounts."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
@@ -67,13 +68,20 @@ async def test_no_running_telegram_webhook_answers_503(moltbot_home: Path, nurse
         assert response.status_code == 503 and "no telegram channel is running" in response.text
 
 
+async def settled(s: Any) -> None:
+    """Every accepted message's run has ended: stopping now is a clean stop, not a crash in the
+    middle of a reply (which the journal would replay: at least once, not exactly once)."""
+    await eventually(lambda: not s.service.journal.pending(), "the runs to end")
+
+
 async def test_switching_between_polling_and_webhook(moltbot_home: Path, nursery: trio.Nursery) -> None:
     fake = FakeTelegram()
     await nursery.start(fake.run)
     access = {"dmPolicy": "open", "allowFrom": ["*"]}
-    async with stack(moltbot_home, telegram_config(fake, **access)):
+    async with stack(moltbot_home, telegram_config(fake, **access)) as s:
         fake.user_says("polled")
         await eventually(lambda: len(fake.sent()) == 1, "the polled reply")
+        await settled(s)
     assert calls(fake, "deleteWebhook") == 0  # getWebhookInfo said no webhook was set
     fake.user_says("sent while the gateway was down")
     async with stack(moltbot_home, webhook_config(fake, **access)) as s:
@@ -81,12 +89,13 @@ async def test_switching_between_polling_and_webhook(moltbot_home: Path, nursery
         await eventually(lambda: len(fake.sent()) == 2, "the queued update, now by webhook")
         fake.user_says("pushed")
         await eventually(lambda: len(fake.sent()) == 3, "the pushed reply")
+        await settled(s)
     fake.user_says("sent while the gateway was down again")
     # the webhook stays set; Telegram keeps the update and retries until a gateway answers
     await eventually(lambda: fake.deliveries[-1:] == [0], "a failed delivery while the gateway is down")
     assert fake.webhook["url"] == PUBLIC_URL
-    async with stack(moltbot_home, telegram_config(fake, **access)) as s:
-        fake.tunnel = None
+    fake.tunnel = None  # the dead gateway's port may be anyone's now: no more deliveries to it
+    async with stack(moltbot_home, telegram_config(fake, **access)):
         await eventually(lambda: len(fake.sent()) == 4, "the queued update, polled again")
         assert calls(fake, "deleteWebhook") == 1 and not fake.webhook
     assert [p["text"] for p in fake.sent()] == [
