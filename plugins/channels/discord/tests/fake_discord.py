@@ -75,12 +75,15 @@ class FakeDiscord:
     files: dict[str, bytes] = field(default_factory=dict)
     downloads: list[tuple[str, str | None]] = field(default_factory=list)
     """(path, Authorization header) of every CDN request."""
-    _ids: Any = field(default_factory=lambda: itertools.count(1400000000000000000))
+    first_id: int = 1400000000000000000
+    """Where this fake's snowflakes start (two fakes: two ranges, as on the real platform)."""
+    _ids: Any = field(init=False)
     _buckets: dict[str, tuple[float, int]] = field(default_factory=dict)
     _scripted_429: list[tuple[float, bool]] = field(default_factory=list)
     _nonces: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._ids = itertools.count(self.first_id)
         self.gateway = FakeGateway(token=self.token, bot=self.bot)
         self.channels[GUILD_CHANNEL] = {
             "id": GUILD_CHANNEL,
