@@ -1,0 +1,106 @@
+"""The real ``moltbot run`` process with the Discord plugin, the fake Discord and the fake
+OpenAI model: pair a user through the CLI, chat, lose the Gateway connection, chat again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+import trio
+
+from moltbot.config import write_config
+from moltbot.plugins import load_plugins
+from moltbot.testing.fake_openai import FakeOpenAI, Reply
+
+from .fake_discord import FakeDiscord
+from .harness import discord_config, eventually
+
+MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
+
+
+def _env(state: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOLTBOT_", "CLAWDBOT_"))}
+    env.update(MOLTBOT_STATE_DIR=str(state), HOME=str(state.parent))
+    return env
+
+
+@asynccontextmanager
+async def gateway(state: Path) -> AsyncIterator[trio.Process]:
+    process = await trio.lowlevel.open_process(
+        [MOLTBOT, "run", "--port", "0"], env=_env(state), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    output = bytearray()
+    listening = trio.Event()
+
+    async def drain() -> None:
+        assert process.stdout is not None
+        while chunk := await process.stdout.receive_some(65536):
+            output.extend(chunk)
+            if b"listening on ws://" in output:
+                listening.set()
+
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(drain)
+            with trio.fail_after(20):
+                await listening.wait()
+            yield process
+            nursery.cancel_scope.cancel()
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            with trio.move_on_after(10):
+                await process.wait()
+        if process.returncode is None:
+            process.send_signal(signal.SIGKILL)
+        await process.wait()
+
+
+async def cli(state: Path, *args: str) -> str:
+    done = await trio.run_process([MOLTBOT, *args], env=_env(state), capture_stdout=True, capture_stderr=True)
+    return done.stdout.decode()
+
+
+async def test_pair_chat_and_resume_in_a_real_gateway(tmp_path: Path, nursery: trio.Nursery) -> None:
+    if "openai" not in load_plugins().model_providers():
+        pytest.skip("moltbot-openai is not installed")
+    model = FakeOpenAI(api_keys={"sk-test"})
+    await nursery.start(model.run)
+    discord = FakeDiscord()
+    await nursery.start(discord.run)
+    state = tmp_path / "state"
+    write_config(
+        state / "moltbot.json",
+        {
+            "gateway": {"auth": {"mode": "token", "token": "process-test-token-0123456789"}},
+            "agent": {"model": "openai/fake-model", "workspace": str(tmp_path / "ws")},
+            "models": {
+                "providers": {"openai": {"baseUrl": model.base_url, "apiKey": "sk-test", "timeout": 60000}}
+            },
+            "channels": {"discord": discord_config(discord)},
+        },
+    )
+    async with gateway(state):
+        await eventually(lambda: bool(discord.gateway.live), "the Gateway session", timeout=20)
+        discord.dm("hello?", user_id="4242")
+        await eventually(lambda: len(discord.sent()) == 1, "the pairing code", timeout=20)
+        code = discord.sent()[0].split("Pairing code: ")[1][:8]
+        assert "approved 4242 on discord" in await cli(state, "pairing", "approve", "discord", code)
+        model.script(Reply(text="Hi from the model"))
+        discord.dm("hi agent", user_id="4242")
+        await eventually(lambda: len(discord.sent()) == 2, "the model's reply", timeout=20)
+        assert discord.sent()[1] == "Hi from the model"
+        await discord.gateway.drop()
+        model.script(Reply(text="Second answer"))
+        discord.dm("still there?", user_id="4242")  # while disconnected: replayed on resume
+        await eventually(lambda: len(discord.sent()) == 3, "the reply after the resume", timeout=20)
+        assert discord.sent()[2] == "Second answer"
+        assert [c.path for c in discord.gateway.connections] == ["/", "/resume/"]
+    asked = [m["content"] for m in model.requests[-1].body["messages"] if m["role"] == "user"]
+    assert asked == ["hi agent", "still there?"]
