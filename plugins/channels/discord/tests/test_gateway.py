@@ -19,6 +19,16 @@ def ops(fake: FakeDiscord, n: int) -> list[int]:
     return [p["op"] for p in fake.gateway.connections[n].received if p["op"] != 1]
 
 
+async def connected(fake: FakeDiscord, count: int) -> None:
+    """Wait until connection number ``count`` (1-based) identified or resumed and is the live one."""
+
+    def ready() -> bool:
+        conns = fake.gateway.connections
+        return len(conns) == count and conns[-1].session is not None and fake.gateway.live == [conns[-1]]
+
+    await eventually(ready, f"connection {count}")
+
+
 async def test_heartbeats_carry_the_seq_and_acks_keep_the_connection(
     moltbot_home: Path, nursery: trio.Nursery
 ) -> None:
@@ -47,13 +57,17 @@ async def test_a_dropped_connection_resumes_and_replays_what_was_missed(
         await eventually(lambda: s.state() == "running", "running")
         first = fake.dm("one")
         await eventually(lambda: fake.sent() == ["echo: one"], "the first reply")
-        seq_before = fake.gateway.connections[0].session.seq  # type: ignore[union-attr]
+        session = fake.gateway.connections[0].session
+        assert session is not None
+        gateway = s.service.get("discord", "default").channel.gateway
+        await eventually(lambda: gateway.seq == session.seq, "the bot's own reply handled (and skipped)")
+        seq_before = session.seq
         await fake.gateway.drop()
         fake.dm("two")  # sent while the bot is disconnected: kept in the session
         await eventually(lambda: fake.sent() == ["echo: one", "echo: two"], "the missed message's reply")
         resumed = fake.gateway.connections[1]
         assert resumed.path == "/resume/" and ops(fake, 1) == [6]
-        assert resumed.received[-1]["d"]["session_id"] == fake.gateway.connections[0].session.id  # type: ignore[union-attr]
+        assert resumed.received[-1]["d"]["session_id"] == session.id
         assert resumed.received[-1]["d"]["seq"] == seq_before
         # Discord may send an event twice: the channels service drops the duplicate
         fake.gateway.redispatch({"op": 0, "t": "MESSAGE_CREATE", "d": first})
@@ -71,14 +85,10 @@ async def test_reconnect_and_resumable_invalid_session_resume_at_once(
     async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
         await eventually(lambda: s.state() == "running", "running")
         await fake.gateway.reconnect()
-        await eventually(
-            lambda: len(fake.gateway.live) == 1 and len(fake.gateway.connections) == 2, "resumed"
-        )
+        await connected(fake, 2)
         assert fake.gateway.connections[0].closed_with == 4000  # not 1000: the session stays resumable
         await fake.gateway.invalidate(resumable=True)
-        await eventually(
-            lambda: len(fake.gateway.live) == 1 and len(fake.gateway.connections) == 3, "resumed"
-        )
+        await connected(fake, 3)
         assert ops(fake, 1) == [6] and ops(fake, 2) == [6]
         fake.dm("still here?")
         await eventually(lambda: fake.sent() == ["echo: still here?"], "the reply")
@@ -90,14 +100,10 @@ async def test_ended_sessions_identify_afresh(moltbot_home: Path, nursery: trio.
     async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
         await eventually(lambda: s.state() == "running", "running")
         await fake.gateway.invalidate(resumable=False)
-        await eventually(
-            lambda: len(fake.gateway.live) == 1 and len(fake.gateway.connections) == 2, "a new one"
-        )
+        await connected(fake, 2)
         assert ops(fake, 1) == [2]
         await fake.gateway.close(4009, "Session timed out")
-        await eventually(
-            lambda: len(fake.gateway.live) == 1 and len(fake.gateway.connections) == 3, "a new one"
-        )
+        await connected(fake, 3)
         assert ops(fake, 2) == [2] and fake.gateway.connections[2].path == "/"
         fake.dm("new session")
         await eventually(lambda: fake.sent() == ["echo: new session"], "the reply")
@@ -113,7 +119,8 @@ async def test_a_zombie_connection_is_closed_and_resumed(moltbot_home: Path, nur
             "the zombie closed",
         )
         fake.gateway.ack = True
-        await eventually(lambda: s.state() == "running" and len(fake.gateway.live) == 1, "resumed")
+        await eventually(lambda: s.state() == "running", "running again")
+        await connected(fake, len(fake.gateway.connections))
         assert ops(fake, len(fake.gateway.connections) - 1) == [6]
         assert "acknowledge a heartbeat" in (s.status()["lastError"] or "")
 

@@ -166,11 +166,13 @@ class Gateway:
     def _ended(self, exc: BaseException) -> None:
         """Raise what ended the connection: our own error (a zombie, an invalid session, a
         failed handler) before the close it caused, else the close mapped by its code."""
+        leaves = list(_leaves(exc))
+        if any(isinstance(leaf, trio.Cancelled) for leaf in leaves):
+            raise exc  # shutting down: let the cancellation through untouched
         if self._ending is not None:
             raise self._ending
-        leaves = list(_leaves(exc))
         for leaf in leaves:
-            if not isinstance(leaf, trio_websocket.ConnectionClosed | trio.Cancelled):
+            if not isinstance(leaf, trio_websocket.ConnectionClosed):
                 raise leaf
         closed = next((leaf for leaf in leaves if isinstance(leaf, trio_websocket.ConnectionClosed)), None)
         if closed is None:
