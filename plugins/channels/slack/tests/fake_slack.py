@@ -137,6 +137,8 @@ class FakeSlack:
     connects: int = 0
     connections: list[Connection] = field(default_factory=list)
     redeliver_after: float = 3.0
+    lose_acks: int = 0
+    """Acknowledgements to lose (as on a broken network) before taking them again."""
     close_after: float = 0.5
     """Seconds an old connection stays open after ``disconnect``."""
     request_url: str | None = None
@@ -466,7 +468,9 @@ class FakeSlack:
             while True:
                 data = json.loads(await ws.get_message())
                 envelope_id = data.get("envelope_id")
-                if envelope_id:
+                if envelope_id and self.lose_acks:
+                    self.lose_acks -= 1
+                elif envelope_id:
                     self.acks.append(envelope_id)
                     self.pending = [e for e in self.pending if e.envelope_id != envelope_id]
         except ConnectionClosed:

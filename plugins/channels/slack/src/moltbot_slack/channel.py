@@ -16,8 +16,6 @@ message they answer.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -73,7 +71,6 @@ class SlackChannel(moltbot.ChatChannel):
         self._journal = InboundJournal(ctx.state_dir / "accepted")
         self._queued: set[str] = set()
         self._queue_send, self._queue_recv = trio.open_memory_channel[moltbot.InboundMessage](QUEUE)
-        self._http: httpx.AsyncClient | None = None
 
     def _api(self, http: httpx.AsyncClient, token: str | None = None, what: str = "botToken") -> WebApi:
         return WebApi(
@@ -84,15 +81,6 @@ class SlackChannel(moltbot.ChatChannel):
             what=what,
         )
 
-    @asynccontextmanager
-    async def _client(self) -> AsyncIterator[WebApi]:
-        """The running channel's client, or a short-lived one when ``run`` is not up."""
-        if self._http is not None:
-            yield self._api(self._http)
-            return
-        async with httpx.AsyncClient() as http:
-            yield self._api(http)
-
     # ------------------------------------------------------------ receiving
 
     async def run(
@@ -102,19 +90,15 @@ class SlackChannel(moltbot.ChatChannel):
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         async with httpx.AsyncClient() as http:
-            self._http = http
-            try:
-                api = self._api(http)
-                me = await api.call("auth.test")
-                self.bot_user, self.bot_name = str(me["user_id"]), me.get("user")
-                self.team_id = me.get("team_id")
-                async with trio.open_nursery() as nursery:
-                    if self.config.mode == "http":
-                        await self._serve_http(nursery, api, inbox, task_status)
-                    else:
-                        await self._serve_socket(nursery, http, api, inbox, task_status)
-            finally:
-                self._http = None
+            api = self._api(http)
+            me = await api.call("auth.test")
+            self.bot_user, self.bot_name = str(me["user_id"]), me.get("user")
+            self.team_id = me.get("team_id")
+            async with trio.open_nursery() as nursery:
+                if self.config.mode == "http":
+                    await self._serve_http(api, inbox, task_status)
+                else:
+                    await self._serve_socket(nursery, http, api, inbox, task_status)
 
     async def _serve_socket(
         self,
@@ -138,7 +122,6 @@ class SlackChannel(moltbot.ChatChannel):
 
     async def _serve_http(
         self,
-        nursery: trio.Nursery,
         api: WebApi,
         inbox: trio.MemorySendChannel[moltbot.InboundMessage],
         task_status: trio.TaskStatus[None],
@@ -249,8 +232,9 @@ class SlackChannel(moltbot.ChatChannel):
         thread = self._thread_ts(message)
         if thread:
             params["thread_ts"] = thread
-        async with self._client() as api:
-            result = await api.call("chat.postMessage", params, json_body=True)
+        # a client of its own: a send in flight is not cut off when ``run`` restarts
+        async with httpx.AsyncClient() as http:
+            result = await self._api(http).call("chat.postMessage", params, json_body=True)
         channel, ts = str(result["channel"]), str(result["ts"])
         _remember(self._threads, thread or ts, channel)
         sent = f"{channel}:{ts}"

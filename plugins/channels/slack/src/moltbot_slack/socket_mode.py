@@ -13,12 +13,14 @@ channels supervisor restarts the channel with backoff.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import trio
 from loguru import logger
-from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection, open_websocket_url
+from trio_websocket import ConnectionClosed, HandshakeError, WebSocketConnection, wrap_client_stream
 
 from moltbot import ChannelFatalError
 from moltbot_slack.api import WebApi
@@ -65,17 +67,55 @@ async def _connection(
         await ws.send_message(json.dumps({"envelope_id": envelope_id}))
 
 
+async def _open_stream(url: str, timeout: float) -> trio.abc.Stream:
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    port = parts.port or (443 if secure else 80)
+    with trio.fail_after(timeout):
+        if secure:
+            context = ssl.create_default_context()
+            return await trio.open_ssl_over_tcp_stream(parts.hostname or "", port, ssl_context=context)
+        return await trio.open_tcp_stream(parts.hostname or "", port)
+
+
+async def _session(url: str, accept: Accept, label: str, on_hello: Callable[[], None], timeout: float) -> str:
+    """One WebSocket connection from handshake to ``disconnect``; its reason.
+
+    The TCP stream is ours, not trio-websocket's: its client leaves the socket open when the
+    server closes the connection first, so the stream is closed here whatever happens."""
+    parts = urlsplit(url)
+    resource = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+    try:
+        stream = await _open_stream(url, timeout)
+    except OSError as exc:
+        raise ConnectionError(f"Slack Socket Mode connection failed ({type(exc).__name__})") from None
+    failure: str | None = None
+    reason = ""
+    try:
+        async with trio.open_nursery() as nursery:
+            try:
+                with trio.fail_after(timeout):
+                    ws = await wrap_client_stream(nursery, stream, parts.hostname or "", resource)
+                reason = await _connection(ws, accept, label, on_hello, timeout)
+                with trio.move_on_after(1):
+                    await ws.aclose()
+            except (ConnectionClosed, HandshakeError, trio.BrokenResourceError, trio.TooSlowError) as exc:
+                failure = type(exc).__name__
+            nursery.cancel_scope.cancel()
+    finally:
+        await trio.aclose_forcefully(stream)
+    if failure is not None:
+        raise ConnectionError(f"Slack Socket Mode connection lost ({failure})")
+    return reason
+
+
 async def receive(
     api: WebApi, accept: Accept, *, label: str, timeout: float, on_hello: Callable[[], None]
 ) -> None:
     """Keep a Socket Mode connection up until cancelled, handing events to ``accept``."""
     while True:
         url = (await api.call("apps.connections.open"))["url"]
-        try:
-            async with open_websocket_url(url, connect_timeout=timeout, disconnect_timeout=1) as ws:
-                reason = await _connection(ws, accept, label, on_hello, timeout)
-        except (ConnectionClosed, HandshakeError, OSError) as exc:
-            raise ConnectionError(f"Slack Socket Mode connection lost ({type(exc).__name__})") from None
+        reason = await _session(url, accept, label, on_hello, timeout)
         if reason == "link_disabled":
             raise ChannelFatalError(
                 "Slack disabled this app's Socket Mode link (link_disabled); turn Socket Mode on in the"
