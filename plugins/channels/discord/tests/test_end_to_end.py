@@ -95,7 +95,7 @@ async def test_attachments_are_saved_in_the_workspace(moltbot_home: Path, nurser
             "size": MAX_INBOUND_BYTES + 1,
         }
         fake.dm("look", attachments=[cat, huge])
-        await eventually(lambda: len(s.agent.calls) == 1, "the message")
+        await eventually(lambda: len(fake.sent()) == 1, "the reply")  # nothing in flight at the end
         text = s.agent.calls[0].text
         lines = text.splitlines()
         assert lines[0] == "look" and lines[1].startswith("[the attachment huge.bin was not downloaded: ")

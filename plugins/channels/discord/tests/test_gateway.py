@@ -119,9 +119,13 @@ async def test_a_zombie_connection_is_closed_and_resumed(moltbot_home: Path, nur
             "the zombie closed",
         )
         fake.gateway.ack = True
-        await eventually(lambda: s.state() == "running", "running again")
-        await connected(fake, len(fake.gateway.connections))
-        assert ops(fake, len(fake.gateway.connections) - 1) == [6]
+        conns = fake.gateway.connections
+
+        def resumed() -> bool:
+            return len(conns) >= 2 and conns[-1].session is not None and fake.gateway.live == [conns[-1]]
+
+        await eventually(resumed, "a resumed connection")
+        assert ops(fake, len(conns) - 1) == [6]
         assert "acknowledge a heartbeat" in (s.status()["lastError"] or "")
 
 
