@@ -129,6 +129,8 @@ class FakeSlack:
     joined: set[str] = field(default_factory=lambda: {GENERAL})
     """Channels the bot is a member of (DMs always work)."""
     files: dict[str, StoredFile] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)
+    """File ids the bot token may not download (Slack then serves its sign-in page)."""
     downloads: list[tuple[str, str | None]] = field(default_factory=list)
     """``(path, Authorization header)`` of every file request."""
     pending: list[Envelope] = field(default_factory=list)
@@ -434,10 +436,10 @@ class FakeSlack:
     async def file(self, request: Request) -> Response:
         auth = request.headers.get("authorization")
         self.downloads.append((request.url.path, auth))
-        if auth != f"Bearer {self.bot_token}":
+        file_id = request.path_params["key"].split("-", 1)[-1]
+        if auth != f"Bearer {self.bot_token}" or file_id in self.unreadable:
             page = "<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in</body></html>"
             return Response(page, media_type="text/html")
-        file_id = request.path_params["key"].split("-", 1)[-1]
         stored = self.files.get(file_id)
         if stored is None:
             return Response("Not Found", status_code=404)
