@@ -8,12 +8,8 @@ only), ``chat.postMessage`` (bot token; ``channel_not_found``, ``not_in_channel`
 ``msg_too_long``), ``files.info``. Files download from ``/files-pri/<team>-<id>/<name>`` with
 the bot token; without it Slack answers 200 with its HTML sign-in page, and so does the fake.
 
-Socket Mode: ``apps.connections.open`` issues a one-use ``ws://.../link/?ticket=...`` URL; the
-server sends ``hello``, then every pending event as an ``events_api`` envelope. An envelope
-stays pending until the client sends ``{"envelope_id"}`` back; one not acknowledged within
-:attr:`FakeSlack.redeliver_after` seconds is sent again (``retry_attempt`` + 1), and so is one
-whose connection went away. :meth:`FakeSlack.refresh` sends ``disconnect`` (new envelopes wait
-for the next connection) and closes the old socket shortly after.
+Socket Mode: ``apps.connections.open`` issues a one-use ``ws://.../link/?ticket=...`` URL of
+:attr:`FakeSlack.socket` (:mod:`.fake_socket_mode`), which delivers events as envelopes.
 
 Events API over HTTP: with :attr:`FakeSlack.request_url` set, events are POSTed there instead,
 signed with :attr:`FakeSlack.signing_secret`; a non-2xx answer is retried up to three times with
@@ -35,7 +31,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 import trio
@@ -45,13 +41,13 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
+
+from .fake_socket_mode import APP_ID, SocketModeServer
 
 BOT_TOKEN = "xoxb-1111-2222-FakeBotToken0123456789"
 APP_TOKEN = "xapp-1-A0FAKE-3333-FakeAppToken0123456789"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TEAM = "T0FAKE"
-APP_ID = "A0FAKE"
 BOT_USER = "U0BOT"
 BOT_ID = "B0BOT"
 BOT_NAME = "molt"
@@ -92,22 +88,6 @@ class Call:
 
 
 @dataclass
-class Envelope:
-    envelope_id: str
-    payload: dict[str, Any]
-    attempt: int = 0
-    sent_on: Connection | None = None
-    sent_at: float = 0.0
-
-
-@dataclass
-class Connection:
-    ws: WebSocketConnection
-    live: bool = True
-    refreshed: bool = False
-
-
-@dataclass
 class StoredFile:
     info: dict[str, Any]
     data: bytes
@@ -133,16 +113,8 @@ class FakeSlack:
     """File ids the bot token may not download (Slack then serves its sign-in page)."""
     downloads: list[tuple[str, str | None]] = field(default_factory=list)
     """``(path, Authorization header)`` of every file request."""
-    pending: list[Envelope] = field(default_factory=list)
-    acks: list[str] = field(default_factory=list)
-    redeliveries: int = 0
-    connects: int = 0
-    connections: list[Connection] = field(default_factory=list)
-    redeliver_after: float = 3.0
-    lose_acks: int = 0
-    """Acknowledgements to lose (as on a broken network) before taking them again."""
-    close_after: float = 0.5
-    """Seconds an old connection stays open after ``disconnect``."""
+    socket: SocketModeServer = field(default_factory=SocketModeServer)
+    """Socket Mode: pending envelopes, acknowledgements, connections."""
     request_url: str | None = None
     """Events API mode: where events are POSTed (the gateway's /webhooks/slack)."""
     deliveries: list[int] = field(default_factory=list)
@@ -151,12 +123,9 @@ class FakeSlack:
     """Deliver the bot's own posts back to it as ``message`` events with ``bot_id``, as Slack does."""
     _outbox: list[dict[str, Any]] = field(default_factory=list)
     _failures: list[tuple[str, str, int, float | None]] = field(default_factory=list)
-    _tickets: set[str] = field(default_factory=set)
     _ts: Any = field(default_factory=lambda: itertools.count(100))
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _wake: trio.Event = field(default_factory=trio.Event)
-    _nursery: trio.Nursery | None = None
-    ws_port: int = 0
 
     # ------------------------------------------------------------ scripting
 
@@ -272,9 +241,9 @@ class FakeSlack:
         payload = self.payload(event)
         if self.request_url:
             self._outbox.append(payload)
+            self._poke()
         else:
-            self.pending.append(Envelope(str(uuid.uuid4()), payload))
-        self._poke()
+            self.socket.enqueue(payload)
         return payload
 
     def _poke(self) -> None:
@@ -292,28 +261,6 @@ class FakeSlack:
     def sent_texts(self) -> list[str]:
         """What users see of each bot message, in order."""
         return [displayed(m["text"])[0] for m in self.messages]
-
-    def refresh(self, reason: str = "refresh_requested") -> None:
-        """Ask every open connection to reconnect (``disconnect`` with ``reason``)."""
-        assert self._nursery is not None
-        for conn in [c for c in self.connections if c.live and not c.refreshed]:
-            conn.refreshed = True
-            self._nursery.start_soon(self._disconnect, conn, reason)
-
-    async def _disconnect(self, conn: Connection, reason: str) -> None:
-        message = {"type": "disconnect", "reason": reason, "debug_info": {"host": "applink-fake"}}
-        try:
-            await conn.ws.send_message(json.dumps(message))
-        except ConnectionClosed:
-            return
-        await trio.sleep(self.close_after)
-        await conn.ws.aclose()
-
-    def drop_connections(self) -> None:
-        """Close every connection without ``disconnect`` (a network failure, a server restart)."""
-        assert self._nursery is not None
-        for conn in [c for c in self.connections if c.live]:
-            self._nursery.start_soon(conn.ws.aclose)
 
     async def post_event(
         self,
@@ -389,9 +336,7 @@ class FakeSlack:
     async def m_apps_connections_open(self, params: dict[str, Any], token: str) -> JSONResponse:
         if token != self.app_token:
             return self._error("not_allowed_token_type")
-        ticket = str(uuid.uuid4())
-        self._tickets.add(ticket)
-        return self._ok(url=f"ws://127.0.0.1:{self.ws_port}/link/?ticket={ticket}&app_id={APP_ID}")
+        return self._ok(url=self.socket.issue_url())
 
     async def m_chat_postMessage(self, params: dict[str, Any], token: str) -> JSONResponse:
         if token != self.bot_token:
@@ -445,77 +390,6 @@ class FakeSlack:
             return Response("Not Found", status_code=404)
         return Response(stored.data, media_type=stored.info["mimetype"])
 
-    # ------------------------------------------------------------ Socket Mode
-
-    async def _socket(self, request: WebSocketRequest) -> None:
-        query = parse_qs(urlsplit(request.path).query)
-        ticket = (query.get("ticket") or [""])[0]
-        if ticket not in self._tickets:
-            await request.reject(401, body=b"invalid ticket")
-            return
-        self._tickets.discard(ticket)
-        ws = await request.accept()
-        conn = Connection(ws)
-        self.connections.append(conn)
-        self.connects += 1
-        hello = {
-            "type": "hello",
-            "num_connections": sum(c.live for c in self.connections),
-            "debug_info": {"host": "applink-fake", "build_number": 1, "approximate_connection_time": 18060},
-            "connection_info": {"app_id": APP_ID},
-        }
-        try:
-            await ws.send_message(json.dumps(hello))
-            self._poke()
-            while True:
-                data = json.loads(await ws.get_message())
-                envelope_id = data.get("envelope_id")
-                if envelope_id and self.lose_acks:
-                    self.lose_acks -= 1
-                elif envelope_id:
-                    self.acks.append(envelope_id)
-                    self.pending = [e for e in self.pending if e.envelope_id != envelope_id]
-        except ConnectionClosed:
-            pass
-        finally:
-            conn.live = False
-            self.connections.remove(conn)
-            self._poke()
-
-    async def _deliver(self) -> None:
-        """Send pending envelopes to the newest usable connection; resend unacknowledged ones."""
-        while True:
-            now = trio.current_time()
-            target = next((c for c in reversed(self.connections) if c.live and not c.refreshed), None)
-            wait = 1.0
-            for envelope in list(self.pending):
-                if target is None:
-                    break
-                lost = envelope.sent_on is None or not envelope.sent_on.live
-                due = envelope.sent_at + self.redeliver_after
-                if not lost and now < due:
-                    wait = min(wait, due - now)
-                    continue
-                if envelope.sent_on is not None:
-                    envelope.attempt += 1
-                    self.redeliveries += 1
-                message = {
-                    "envelope_id": envelope.envelope_id,
-                    "type": "events_api",
-                    "payload": envelope.payload,
-                    "accepts_response_payload": False,
-                    "retry_attempt": envelope.attempt,
-                    "retry_reason": "timeout" if envelope.attempt else "",
-                }
-                envelope.sent_on, envelope.sent_at = target, now
-                try:
-                    await target.ws.send_message(json.dumps(message))
-                except ConnectionClosed:
-                    envelope.sent_on = None
-                wait = min(wait, self.redeliver_after)
-            with trio.move_on_after(wait):
-                await self._wake.wait()
-
     # ------------------------------------------------------------ Events API over HTTP
 
     async def _push(self) -> None:
@@ -553,11 +427,8 @@ class FakeSlack:
         config.errorlog = None
         config.graceful_timeout = 0.05
         async with trio.open_nursery() as nursery:
-            self._nursery = nursery
-            server = await nursery.start(serve_websocket, self._socket, "127.0.0.1", 0, None)
-            self.ws_port = server.port
+            await nursery.start(self.socket.run)
             binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
             self.base_url = binds[0] + "/api"
-            nursery.start_soon(self._deliver)
             nursery.start_soon(self._push)
             task_status.started(self.base_url)

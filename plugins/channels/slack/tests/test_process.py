@@ -104,7 +104,7 @@ async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery)
         model.script(Reply(text="never delivered", delay=60))
         slack.user_says("a slow question")
         await eventually(lambda: len(model.requests) == 2, "the slow model call", timeout=20)
-        await eventually(lambda: not slack.pending, "the slow question acknowledged", timeout=20)
+        await eventually(lambda: not slack.socket.pending, "the slow question acknowledged", timeout=20)
         process.send_signal(signal.SIGKILL)  # acknowledged: Slack will not deliver it again
         await process.wait()
     model.script(Reply(text="answered after the restart"))

@@ -17,9 +17,9 @@ async def test_every_envelope_is_acknowledged(tmp_path: Path, nursery: trio.Nurs
         sent = [fake.user_says(f"message {i}") for i in range(3)]
         fake.bot_says("another app talking", channel=GENERAL)
         received = [await next_message(inbox) for _ in sent]
-        await eventually(lambda: not fake.pending, "every envelope acknowledged")
+        await eventually(lambda: not fake.socket.pending, "every envelope acknowledged")
     assert [m.text for m in received] == ["message 0", "message 1", "message 2"]
-    assert len(fake.acks) == 4 and fake.redeliveries == 0
+    assert len(fake.socket.acks) == 4 and fake.socket.redeliveries == 0
     assert [c.token for c in fake.calls if c.method == "apps.connections.open"] == [fake.app_token]
 
 
@@ -30,25 +30,28 @@ async def test_refresh_reconnects_without_losing_events(tmp_path: Path, nursery:
     async with running(channel) as inbox:
         fake.user_says("before")
         assert (await next_message(inbox)).text == "before"
-        fake.refresh()
+        fake.socket.refresh()
         fake.user_says("during")  # waits for the next connection
         fake.user_says("after")
         texts = [(await next_message(inbox)).text for _ in range(2)]
-        await eventually(lambda: fake.connects == 2 and not fake.pending, "a second connection")
-        fake.refresh("warning")
+        await eventually(lambda: fake.socket.connects == 2 and not fake.socket.pending, "a second connection")
+        fake.socket.refresh("warning")
         fake.user_says("third connection")
         assert (await next_message(inbox)).text == "third connection"
-    assert texts == ["during", "after"] and fake.connects == 3 and fake.redeliveries == 0
+    assert texts == ["during", "after"] and fake.socket.connects == 3 and fake.socket.redeliveries == 0
     assert sum(c.method == "apps.connections.open" for c in fake.calls) == 3
 
 
 async def test_lost_acknowledgements_are_answered_once(moltbot_home: Path, nursery: trio.Nursery) -> None:
-    fake = FakeSlack(redeliver_after=0.2, lose_acks=2)
+    fake = FakeSlack()
+    fake.socket.redeliver_after, fake.socket.lose_acks = 0.2, 2
     await nursery.start(fake.run)
     async with stack(moltbot_home, slack_config(fake, dmPolicy="open", allowFrom=["*"])) as s:
         fake.user_says("are you there?")
         await eventually(lambda: len(fake.messages) == 1, "the reply")
-        await eventually(lambda: fake.redeliveries == 2 and not fake.pending, "the redeliveries acknowledged")
+        await eventually(
+            lambda: fake.socket.redeliveries == 2 and not fake.socket.pending, "the redeliveries acknowledged"
+        )
         await trio.sleep(0.3)
         assert [c.text for c in s.agent.calls] == ["are you there?"] and len(fake.messages) == 1
         assert fake.sent_texts() == ["echo: are you there?"]
@@ -58,12 +61,12 @@ async def test_dropped_connection_restarts_and_catches_up(moltbot_home: Path, nu
     fake = FakeSlack()
     await nursery.start(fake.run)
     async with stack(moltbot_home, slack_config(fake, dmPolicy="open", allowFrom=["*"])) as s:
-        await eventually(lambda: s.state() == "running" and fake.connects == 1, "running")
-        fake.drop_connections()
+        await eventually(lambda: s.state() == "running" and fake.socket.connects == 1, "running")
+        fake.socket.drop_connections()
         await eventually(lambda: s.status()["restarts"] == 1, "a restart")
         fake.user_says("sent while reconnecting")
         await eventually(lambda: len(fake.messages) == 1, "the reply after the restart")
-        assert fake.connects == 2 and fake.redeliveries == 0
+        assert fake.socket.connects == 2 and fake.socket.redeliveries == 0
         assert "connection lost" in (s.status()["lastError"] or "")
 
 
@@ -73,8 +76,8 @@ async def test_link_disabled_and_bad_tokens_stop_the_channel(
     fake = FakeSlack()
     await nursery.start(fake.run)
     async with stack(moltbot_home, slack_config(fake)) as s:
-        await eventually(lambda: s.state() == "running" and fake.connects == 1, "running")
-        fake.refresh("link_disabled")
+        await eventually(lambda: s.state() == "running" and fake.socket.connects == 1, "running")
+        fake.socket.refresh("link_disabled")
         await eventually(lambda: s.state() == "stopped", "stopped on link_disabled")
         assert "link_disabled" in s.status()["lastError"] and s.status()["restarts"] == 0
     async with stack(moltbot_home / "b", slack_config(fake, appToken="xapp-1-A0FAKE-revoked")) as s:

@@ -15,6 +15,7 @@ message they answer.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from typing import Any
 
@@ -110,11 +111,15 @@ class SlackChannel(moltbot.ChatChannel):
     ) -> None:
         connected = trio.Event()
         app = self._api(http, self.config.app_token, "appToken")
-        nursery.start_soon(
-            lambda: socket_mode.receive(
-                app, self.accept, label=self.label, timeout=api.timeout, on_hello=connected.set
-            )
+        receive = functools.partial(
+            socket_mode.receive,
+            app,
+            self.accept,
+            label=self.label,
+            timeout=api.timeout,
+            on_hello=connected.set,
         )
+        nursery.start_soon(receive)
         await connected.wait()
         logger.info("{}: @{} receives by Socket Mode", self.label, self.bot_name)
         task_status.started()
@@ -145,11 +150,10 @@ class SlackChannel(moltbot.ChatChannel):
         message: moltbot.InboundMessage,
         inbox: trio.MemorySendChannel[moltbot.InboundMessage],
     ) -> None:
-        accepted = message
         if message.media and self.config.download_media:
             message = await localize(message, api, settings=self.settings, label=self.label)
         await inbox.send(message)
-        self._journal.done(accepted.message_id)
+        self._journal.done(message.message_id)
 
     def accept(self, payload: dict[str, Any]) -> bool:
         """Journal and queue the message in an ``event_callback`` ``payload`` (events moltbot
