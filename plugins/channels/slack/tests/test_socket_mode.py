@@ -3,9 +3,11 @@ it without losing events, redeliveries answered once, outages and fatal answers.
 
 from pathlib import Path
 
+import moltbot_slack.channel as channel_module
+import pytest
 import trio
 
-from .fake_slack import GENERAL, USER, FakeSlack
+from .fake_slack import BOT_USER, GENERAL, USER, FakeSlack
 from .harness import build_channel, eventually, next_message, running, slack_config, stack
 
 
@@ -88,3 +90,28 @@ async def test_link_disabled_and_bad_tokens_stop_the_channel(
         assert "botToken" in s.status()["lastError"]
     assert fake.bot_token not in str(fake.calls[-1].params)
     assert all(USER not in c.token for c in fake.calls)
+
+
+async def test_a_full_queue_leaves_the_event_to_slack_and_the_journal(
+    tmp_path: Path, nursery: trio.Nursery, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = FakeSlack()
+    await nursery.start(fake.run)
+    monkeypatch.setattr(channel_module, "QUEUE", 1)
+    channel = build_channel(fake, tmp_path / "ws")
+    channel.bot_user = BOT_USER
+
+    def dm(text: str, ts: str) -> dict:
+        event = {"type": "message", "text": text, "user": USER, "ts": ts, "channel": f"D0{USER}"}
+        return fake.payload({**event, "channel_type": "im", "event_ts": ts})
+
+    assert channel.accept(dm("one", "1.000001"))
+    assert channel.accept(dm("one", "1.000001"))  # a redelivery of what waits in the queue
+    assert not channel.accept(dm("two", "1.000002"))  # full: unacknowledged, Slack sends it again
+    async with running(channel) as inbox:
+        texts = sorted([(await next_message(inbox)).text, (await next_message(inbox)).text])
+        with trio.move_on_after(0.2):
+            extra = await inbox.receive()
+            raise AssertionError(f"forwarded twice: {extra.text}")
+    assert texts == ["one", "two"]  # "two" from the journal, "one" from the queue
+    assert not list((tmp_path / "state-default" / "slack" / "accepted").glob("*.json"))

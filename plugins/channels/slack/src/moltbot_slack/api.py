@@ -75,10 +75,12 @@ class WebApi:
             try:
                 answer = response.json()
             except ValueError:
-                raise SlackError(method, f"HTTP {response.status_code}, not JSON") from None
-            if response.status_code == 200 and answer.get("ok") is True:
+                answer = {}
+            if response.status_code == 200 and isinstance(answer, dict) and answer.get("ok") is True:
                 return answer
-            error = str(answer.get("error") or f"http_{response.status_code}")
+            error = str(
+                (answer.get("error") if isinstance(answer, dict) else None) or f"http_{response.status_code}"
+            )
             if response.status_code == 429 or error == "ratelimited":
                 if attempt < MAX_RATE_LIMIT_RETRIES:
                     await trio.sleep(_retry_after(response))
