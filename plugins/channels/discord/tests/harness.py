@@ -74,6 +74,14 @@ async def stack(state: Path, discord: dict[str, Any], **service: Any) -> AsyncIt
         nursery.cancel_scope.cancel()
 
 
+@asynccontextmanager
+async def running(state: Path, fake: FakeDiscord, **discord: Any) -> AsyncIterator[Stack]:
+    """:func:`stack` with one bot on ``fake``, once its channel is running."""
+    async with stack(state, discord_config(fake, **discord)) as s:
+        await eventually(lambda: s.state() == "running", "running")
+        yield s
+
+
 async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:
     with trio.move_on_after(timeout):
         while not predicate():

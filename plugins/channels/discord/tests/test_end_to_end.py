@@ -11,7 +11,7 @@ from moltbot.cli import cli
 from moltbot.interfaces.channel import Origin
 
 from .fake_discord import BOT, GUILD_CHANNEL, FakeDiscord
-from .harness import discord_config, eventually, stack, started_fake
+from .harness import discord_config, eventually, running, stack, started_fake
 
 OPEN = {"dmPolicy": "open", "allowFrom": ["*"]}
 
@@ -25,8 +25,7 @@ def approve(state: Path, code: str) -> None:
 
 async def test_pair_then_chat(moltbot_home: Path, nursery: trio.Nursery) -> None:
     fake = await started_fake(nursery)
-    async with stack(moltbot_home, discord_config(fake)) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    async with running(moltbot_home, fake) as s:
         fake.dm("hello bot", user_id="4242")
         await eventually(lambda: len(fake.sent()) == 1, "the pairing code")
         dm = fake.dm_channel("4242")
@@ -71,11 +70,8 @@ async def test_guilds_need_a_mention_and_bots_are_ignored(moltbot_home: Path, nu
 async def test_without_message_content_mentions_still_work(moltbot_home: Path, nursery: trio.Nursery) -> None:
     fake = await started_fake(nursery)
     fake.gateway.privileged_allowed = 0
-    config = discord_config(
-        fake, **OPEN, groups={"*": {"requireMention": True}}, intents=(1 << 9) | (1 << 12)
-    )
-    async with stack(moltbot_home, config) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    groups = {"*": {"requireMention": True}}
+    async with running(moltbot_home, fake, **OPEN, groups=groups, intents=(1 << 9) | (1 << 12)) as s:
         fake.say_in_guild("unseen text")
         fake.say_in_guild("seen", mention_bot=True)
         fake.dm("a DM has its text")
@@ -85,8 +81,7 @@ async def test_without_message_content_mentions_still_work(moltbot_home: Path, n
 
 async def test_attachments_are_saved_in_the_workspace(moltbot_home: Path, nursery: trio.Nursery) -> None:
     fake = await started_fake(nursery)
-    async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    async with running(moltbot_home, fake, **OPEN) as s:
         dm = fake.dm_channel("4242")
         png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
         cat = fake.attach(dm, "cat.png", png, "image/png")
@@ -110,8 +105,7 @@ async def test_a_long_reply_is_split_at_2000_with_fences_intact(
     moltbot_home: Path, nursery: trio.Nursery
 ) -> None:
     fake = await started_fake(nursery, bucket_limit=3, bucket_window=0.3)
-    async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    async with running(moltbot_home, fake, **OPEN) as s:
         code = "\n".join(f"x = {i}  # <{i}> & *not* markdown" for i in range(250))
         text = "Intro text.\n\n```python\n" + code + "\n```\n\nOutro."
         origin = Origin(channel="discord", chat_id=GUILD_CHANNEL, sender="4242", chat_type="group")

@@ -9,7 +9,7 @@ import trio
 import moltbot
 
 from .fake_discord import FakeDiscord
-from .harness import channel_for, discord_config, eventually, stack, started_fake
+from .harness import channel_for, discord_config, eventually, running, stack, started_fake
 
 OPEN = {"dmPolicy": "open", "allowFrom": ["*"]}
 
@@ -34,8 +34,7 @@ async def test_heartbeats_carry_the_seq_and_acks_keep_the_connection(
 ) -> None:
     fake = await started_fake(nursery)
     fake.gateway.heartbeat_interval = 50
-    async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    async with running(moltbot_home, fake, **OPEN) as s:
         fake.dm("hello")
         await eventually(lambda: fake.sent() == ["echo: hello"], "the reply")
         conn = fake.gateway.connections[0]
@@ -53,8 +52,7 @@ async def test_a_dropped_connection_resumes_and_replays_what_was_missed(
     moltbot_home: Path, nursery: trio.Nursery
 ) -> None:
     fake = await started_fake(nursery)
-    async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    async with running(moltbot_home, fake, **OPEN) as s:
         first = fake.dm("one")
         await eventually(lambda: fake.sent() == ["echo: one"], "the first reply")
         session = fake.gateway.connections[0].session
@@ -82,8 +80,7 @@ async def test_reconnect_and_resumable_invalid_session_resume_at_once(
     moltbot_home: Path, nursery: trio.Nursery
 ) -> None:
     fake = await started_fake(nursery)
-    async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    async with running(moltbot_home, fake, **OPEN) as s:
         await fake.gateway.reconnect()
         await connected(fake, 2)
         assert fake.gateway.connections[0].closed_with == 4000  # not 1000: the session stays resumable
@@ -97,8 +94,7 @@ async def test_reconnect_and_resumable_invalid_session_resume_at_once(
 
 async def test_ended_sessions_identify_afresh(moltbot_home: Path, nursery: trio.Nursery) -> None:
     fake = await started_fake(nursery)
-    async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    async with running(moltbot_home, fake, **OPEN):
         await fake.gateway.invalidate(resumable=False)
         await connected(fake, 2)
         assert ops(fake, 1) == [2]
@@ -137,8 +133,7 @@ async def test_fatal_close_codes_stop_the_channel(
     moltbot_home: Path, nursery: trio.Nursery, code: int, expected: str
 ) -> None:
     fake = await started_fake(nursery)
-    async with stack(moltbot_home, discord_config(fake, **OPEN)) as s:
-        await eventually(lambda: s.state() == "running", "running")
+    async with running(moltbot_home, fake, **OPEN) as s:
         await fake.gateway.close(code)
         await eventually(lambda: s.state() == "stopped", "stopped")
         assert expected in s.status()["lastError"] and s.status()["restarts"] == 0
