@@ -105,6 +105,20 @@ async def test_ended_sessions_identify_afresh(moltbot_home: Path, nursery: trio.
         await eventually(lambda: fake.sent() == ["echo: new session"], "the reply")
 
 
+async def test_a_resume_of_a_forgotten_session_identifies_again(
+    moltbot_home: Path, nursery: trio.Nursery
+) -> None:
+    fake = await started_fake(nursery)
+    async with running(moltbot_home, fake, **OPEN) as s:
+        fake.gateway.sessions.clear()  # Discord no longer knows the session
+        await fake.gateway.drop()
+        await connected(fake, 3)
+        assert ops(fake, 1) == [6] and ops(fake, 2) == [2]  # RESUME answered by op 9 false
+        fake.dm("after a new session")
+        await eventually(lambda: fake.sent() == ["echo: after a new session"], "the reply")
+        assert s.status()["state"] == "running"
+
+
 async def test_a_zombie_connection_is_closed_and_resumed(moltbot_home: Path, nursery: trio.Nursery) -> None:
     fake = await started_fake(nursery)
     fake.gateway.heartbeat_interval = 50
