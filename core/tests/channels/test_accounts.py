@@ -82,3 +82,11 @@ def test_only_non_access_changes_restart_a_channel() -> None:
     base = wanted()
     assert not wanted(allowFrom=["alice"], dmPolicy="allowlist").needs_restart(base)
     assert wanted(token="efgh").needs_restart(base)
+
+
+def test_errors_never_echo_a_secret_value() -> None:
+    raw = {"channels": {"bot": {"token": "abc"}}}  # too short: the message must not show it
+    with pytest.raises(ConfigError) as info:
+        validate(raw, PLUGINS)
+    ((path, message),) = info.value.problems
+    assert path == "channels.bot.token" and "abc" not in message and "secret" in message

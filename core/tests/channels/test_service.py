@@ -135,3 +135,13 @@ async def test_accepted_but_unfinished_messages_run_after_a_restart(moltbot_home
         await r.memory.deliver("remember me", sender="gina", message_id="m-crash")  # redelivered
         await trio.sleep(0.05)
         assert len(r.agent.calls) == 1
+
+
+async def test_two_accounts_seeing_one_message_id_both_answer(moltbot_home: Path) -> None:
+    config = {"memory": {"dmPolicy": "open", "allowFrom": ["*"], "accounts": {"a": {}, "b": {}}}}
+    async with running(moltbot_home, config) as r:
+        bots = [r.service.channels[name].channel for name in ("memory:a", "memory:b")]
+        for bot in bots:  # e.g. two Discord bots mentioned in one guild message
+            await bot.deliver("hello both", sender="hal", chat_id="guild-1", message_id="shared-1")
+        await eventually(lambda: all(len(bot.sent) == 1 for bot in bots), "a reply from each bot")
+        assert sorted(c.idempotency_key for c in r.agent.calls) == ["memory:a:shared-1", "memory:b:shared-1"]

@@ -4,7 +4,8 @@ Inbound: each account runs under :func:`supervise` in its own cancel scope (so a
 can start, stop or restart one account alone) and feeds one shared inbox. The router drops
 redelivered message ids (persisted :class:`DedupeStore`), applies access control, answers unknown
 DM senders with a pairing code, and hands allowed messages to ``app.services["agent"].submit``
-with the session key, the :class:`Origin` and the idempotency key ``<channel>:<message id>``;
+with the session key, the :class:`Origin` and the idempotency key ``<channel>[:<account>]:<message
+id>`` (the account only when it is not ``default``: two bots may see the same message id);
 a typing indicator runs until the reply is delivered (or the run ends, or a cap).
 Outbound: :meth:`deliver` (called by the agent) and :meth:`send_text` (the ``send`` RPC) split
 text at the channel's limit and send each chunk once under an idempotency key.
@@ -253,7 +254,7 @@ class ChannelsService(Service):
                 account=message.account,
                 target=message.chat_id,
                 text=pairing_text(message.channel, message.sender, outcome.code),
-                idempotency_key=f"pair:{message.channel}:{message.message_id}",
+                idempotency_key=f"pair:{status_name(message.channel, message.account)}:{message.message_id}",
             )
             self._spawn(self._send_logged, running.channel, reply)
             return
@@ -276,7 +277,7 @@ class ChannelsService(Service):
             session_key=message.session_key or derive_key(message, self.app.settings.session),
             text=message_text(message),
             origin=origin,
-            idempotency_key=f"{message.channel}:{message.message_id}",
+            idempotency_key=f"{status_name(message.channel, message.account)}:{message.message_id}",
             run_id=message.run_id,
         )
         self._spawn(self._forget_when_done, agent, run_id, key)
@@ -319,7 +320,8 @@ class ChannelsService(Service):
         if running.channel.capabilities.live_events:
             return
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        base = f"{origin.channel}:{origin.message_id or origin.chat_id}:{digest}"
+        scope = status_name(origin.channel, origin.account)
+        base = f"{scope}:{origin.message_id or origin.chat_id}:{digest}"
         await self._send_chunks(
             running.channel,
             OutboundMessage(
@@ -339,7 +341,8 @@ class ChannelsService(Service):
         """Send ``text`` to ``target`` on ``channel`` (the ``send`` RPC and ``moltbot message send``)."""
         running = self.get(channel, account)
         message = OutboundMessage(channel=channel, account=account, target=target, text=text)
-        return await self._send_chunks(running.channel, message, f"{channel}:send:{idempotency_key}")
+        base = f"{status_name(channel, account)}:send:{idempotency_key}"
+        return await self._send_chunks(running.channel, message, base)
 
     async def _send_chunks(self, channel: ChatChannel, message: OutboundMessage, base: str) -> list[str]:
         ids: list[str] = []

@@ -8,6 +8,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+_SECRET_SUFFIXES = ("token", "password", "secret", "apikey", "api_key", "privatekey")
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a config key holds a credential (``botToken``, ``appSecret``, ``apiKey``...):
+    its value is never echoed in errors and is redacted by ``config.get``."""
+    return key.lower().replace("-", "_").endswith(_SECRET_SUFFIXES)
+
 
 def dotted(loc: tuple[Any, ...]) -> str:
     out = ""
@@ -46,6 +54,9 @@ def _message(error: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
     text = error["msg"]
     if text.startswith("Value error, "):
         text = text[len("Value error, ") :]
+    named = [p for p in loc if isinstance(p, str)]
+    if named and is_secret_key(named[-1]):
+        return f"{text} (the value is not shown: it is a secret)"
     return f"{text} (got {value!r})"
 
 

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from moltbot.config import read_raw, validate, write_config
 from moltbot.config.base import StrictModel
+from moltbot.config.errors_format import is_secret_key
 from moltbot.config.load import apply_env_overrides, expand_env
 from moltbot.config.schema import full_schema, lookup
 from moltbot.config.store import content_hash
@@ -23,7 +24,6 @@ from moltbot.errors import ConfigError
 from moltbot.interfaces.rpc import RpcContext, RpcError
 
 REDACTED = "__MOLTBOT_REDACTED__"
-_SECRET_SUFFIXES = ("token", "password", "secret", "apikey", "api_key", "privatekey")
 
 
 class ConfigSetParams(StrictModel):
@@ -38,14 +38,11 @@ class ConfigWriteParams(StrictModel):
     base_hash: str
 
 
-def _is_secret(key: str) -> bool:
-    return key.lower().replace("-", "_").endswith(_SECRET_SUFFIXES)
-
-
 def redact(node: Any) -> Any:
     if isinstance(node, dict):
         return {
-            k: REDACTED if _is_secret(k) and isinstance(v, str) and v else redact(v) for k, v in node.items()
+            k: REDACTED if is_secret_key(k) and isinstance(v, str) and v else redact(v)
+            for k, v in node.items()
         }
     if isinstance(node, list):
         return [redact(v) for v in node]
