@@ -27,19 +27,33 @@ def message(message_id: str, minutes: int = 0) -> InboundMessage:
 
 
 def test_round_trip_oldest_first_and_done_forgets(tmp_path: Path) -> None:
-    journal = InboundJournal(tmp_path / "pending")
+    path = tmp_path / "journal.log"
+    journal = InboundJournal(path)
     assert journal.pending() == []
     journal.add("in:b", message("b", minutes=5))
     journal.add("in:a", message("a"))
     assert journal.pending() == [("in:a", message("a")), ("in:b", message("b", minutes=5))]
     journal.done("in:a")
     journal.done("in:a")  # twice is fine
-    assert [key for key, _ in journal.pending()] == ["in:b"]
+    assert [key for key, _ in InboundJournal(path).pending()] == ["in:b"]  # as a restart reads it
 
 
-def test_unreadable_entry_is_moved_aside(tmp_path: Path) -> None:
-    journal = InboundJournal(tmp_path / "pending")
-    journal.add("in:a", message("a"))
-    (tmp_path / "pending" / "torn.json").write_text('{"key": "in:x", "mess')
-    assert [key for key, _ in journal.pending()] == ["in:a"]
-    assert (tmp_path / "pending" / "torn.bad").exists()
+def test_torn_and_unreadable_lines_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "journal.log"
+    InboundJournal(path).add("in:a", message("a"))
+    with path.open("a") as log:
+        log.write("not json\n")
+        log.write('{"add": "in:x", "mess')  # a crash in the middle of an append
+    assert [key for key, _ in InboundJournal(path).pending()] == ["in:a"]
+
+
+def test_the_file_is_compacted_to_the_open_entries(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("moltbot.channels.journal.COMPACT_AFTER", 10)
+    path = tmp_path / "journal.log"
+    journal = InboundJournal(path)
+    journal.add("in:kept", message("kept"))
+    for n in range(20):
+        journal.add(f"in:{n}", message(str(n)))
+        journal.done(f"in:{n}")
+    assert len(path.read_text().splitlines()) <= 10
+    assert [key for key, _ in InboundJournal(path).pending()] == ["in:kept"]

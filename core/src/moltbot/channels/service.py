@@ -100,7 +100,7 @@ class ChannelsService(Service):
         self.typing = TypingIndicators(interval=typing_interval, cap=typing_cap)
         self.send_retry_delay = send_retry_delay
         self.dedupe = DedupeStore(app.paths.state_dir / "channels" / "seen.log")
-        self.journal = InboundJournal(app.paths.state_dir / "channels" / "pending")
+        self.journal = InboundJournal(app.paths.state_dir / "channels" / "journal.log")
         self._nursery: trio.Nursery | None = None
         self._inbox: trio.MemorySendChannel[InboundMessage] | None = None
         self._settings = app.settings

@@ -7,6 +7,8 @@ import moltbot_slack.channel as channel_module
 import pytest
 import trio
 
+from moltbot.channels.journal import InboundJournal
+
 from .fake_slack import BOT_USER, GENERAL, USER, FakeSlack
 from .harness import build_channel, eventually, next_message, running, slack_config, stack
 
@@ -114,4 +116,4 @@ async def test_a_full_queue_leaves_the_event_to_slack_and_the_journal(
             extra = await inbox.receive()
             raise AssertionError(f"forwarded twice: {extra.text}")
     assert texts == ["one", "two"]  # "two" from the journal, "one" from the queue
-    assert not list((tmp_path / "state-default" / "slack" / "accepted").glob("*.json"))
+    assert not InboundJournal(tmp_path / "state-default" / "slack" / "accepted.log").pending()

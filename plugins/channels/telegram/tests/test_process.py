@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import trio
 
+from moltbot.channels.journal import InboundJournal
 from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
@@ -105,8 +106,8 @@ async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery)
         assert telegram.sent()[1]["text"] == "Hi from the model"
         calls = len(model.requests)
         # wait for the run's end, not just its reply: a kill in between is replayed (at least once)
-        pending = state / "channels" / "pending"
-        await eventually(lambda: not list(pending.glob("*.json")), "the run's end", timeout=20)
+        journal = state / "channels" / "journal.log"
+        await eventually(lambda: not InboundJournal(journal).pending(), "the run's end", timeout=20)
         process.send_signal(signal.SIGKILL)
         await process.wait()
     # as if the crash had come before the offset was saved: the update is offered again
@@ -137,8 +138,8 @@ async def test_a_message_accepted_before_a_kill_is_answered_after_the_restart(
     model.script(Reply(text="answered after the restart"))
     async with gateway(state):
         await eventually(lambda: len(telegram.sent()) == 1, "the journaled message's reply", timeout=20)
-        pending = state / "channels" / "pending"
-        await eventually(lambda: not list(pending.glob("*.json")), "the journal emptied", timeout=20)
+        journal = state / "channels" / "journal.log"
+        await eventually(lambda: not InboundJournal(journal).pending(), "the journal emptied", timeout=20)
     assert telegram.sent()[0]["text"] == "answered after the restart"
     asked = [m["content"] for m in model.requests[-1].body["messages"] if m["role"] == "user"]
     assert asked == ["a slow question"]  # the transcript kept one copy, not two

@@ -16,6 +16,7 @@ from moltbot_whatsapp.normalize import Attachment
 from moltbot_whatsapp.routes import deliver
 
 import moltbot
+from moltbot.channels.journal import InboundJournal
 from moltbot.channels.media import MAX_INBOUND_BYTES
 from moltbot.config import Settings
 
@@ -191,4 +192,4 @@ async def test_a_message_accepted_before_a_restart_is_forwarded_by_the_next_run(
         assert (await next_message(inbox)).text == "after"
     assert message.text == "before the crash" and message.account == "default"
     assert (tmp_path / "ws" / message.media[0].ref).read_bytes() == JPEG
-    assert list((tmp_path / "whatsapp" / "accepted").glob("*.json")) == []
+    assert InboundJournal(tmp_path / "whatsapp" / "accepted.log").pending() == []

@@ -69,7 +69,7 @@ class SlackChannel(moltbot.ChatChannel):
         self.team_id: str | None = None
         self._threads: OrderedDict[str, str] = OrderedDict()
         self._sent: OrderedDict[str, str] = OrderedDict()
-        self._journal = InboundJournal(ctx.state_dir / "accepted")
+        self._journal = InboundJournal(ctx.state_dir / "accepted.log")
         self._queued: set[str] = set()
         self._queue_send, self._queue_recv = trio.open_memory_channel[moltbot.InboundMessage](QUEUE)
 

@@ -65,7 +65,7 @@ class WhatsAppChannel(moltbot.ChatChannel):
         self._last_inbound: dict[str, str] = {}
         self._sent: OrderedDict[str, str] = OrderedDict()
         self._queue_send, self._queue_recv = trio.open_memory_channel[Received](256)
-        self._journal = InboundJournal(ctx.state_dir / "accepted")
+        self._journal = InboundJournal(ctx.state_dir / "accepted.log")
         self._queued: set[str] = set()
 
     def _graph(self, http: httpx.AsyncClient) -> Graph:
