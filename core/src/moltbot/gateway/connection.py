@@ -28,6 +28,7 @@ from moltbot.gateway.protocol import (
     encode_error,
     encode_event,
     encode_ok,
+    event_head,
     scope_allows,
 )
 from moltbot.gateway.sockets import abort_connection
@@ -108,8 +109,13 @@ class Connection:
 
     def send_event(self, event: str, payload: Any) -> None:
         """Queue an event with this connection's next ``seq`` (sync, never blocks)."""
+        self.send_head(event_head(event, payload))
+
+    def send_head(self, head: str) -> None:
+        """Queue an event encoded by :func:`event_head`, completed with this connection's next
+        ``seq`` (broadcasts encode the payload once for all connections)."""
         self.seq += 1
-        self._enqueue(encode_event(event, payload, self.seq))
+        self._enqueue(f"{head}{self.seq}}}")
 
     def allows(self, scope: str | None) -> bool:
         return scope is None or (self.role == "operator" and scope_allows(self.scopes, scope))

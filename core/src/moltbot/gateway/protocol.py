@@ -70,6 +70,12 @@ class ConnectParams(BaseModel):
     device: DeviceProof | None = None
 
 
+def event_head(event: str, payload: Any) -> str:
+    """An event frame without its ``seq``: ``head + str(seq) + "}"`` is the whole frame. A
+    broadcast encodes the payload once for every connection this way."""
+    return f'{{"type":"event","event":{_dumps(event)},"payload":{_dumps(payload)},"seq":'
+
+
 def encode_event(event: str, payload: Any, seq: int | None = None) -> str:
     frame: dict[str, Any] = {"type": "event", "event": event, "payload": payload}
     if seq is not None:

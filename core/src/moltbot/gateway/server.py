@@ -30,7 +30,7 @@ from moltbot.gateway.connection import Connection
 from moltbot.gateway.dispatch import Dispatcher
 from moltbot.gateway.http import build_http_app
 from moltbot.gateway.netpolicy import ForwardedError, NetPolicy
-from moltbot.gateway.protocol import GATEWAY_EVENTS, PROTOCOL_VERSION
+from moltbot.gateway.protocol import GATEWAY_EVENTS, PROTOCOL_VERSION, event_head
 
 if TYPE_CHECKING:
     from moltbot.app import App
@@ -153,9 +153,11 @@ class Gateway:
         return how many that was. Sync and non-blocking; a client whose queue overflows is
         closed as a slow consumer."""
         reached = 0
+        head: str | None = None
         for conn in list(self.connections.values()):
             if conn.allows(scope):
-                conn.send_event(event, payload)
+                head = head or event_head(event, payload)
+                conn.send_head(head)
                 reached += 1
         return reached
 
