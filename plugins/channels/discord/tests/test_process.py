@@ -3,12 +3,6 @@ OpenAI model: pair a user through the CLI, chat, lose the Gateway connection, ch
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -17,54 +11,10 @@ import trio
 from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
+from moltbot.testing.process import gateway_process, moltbot_cli
 
 from .fake_discord import FakeDiscord
 from .harness import discord_config, eventually
-
-MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
-
-
-def _env(state: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOLTBOT_", "CLAWDBOT_"))}
-    env.update(MOLTBOT_STATE_DIR=str(state), HOME=str(state.parent))
-    return env
-
-
-@asynccontextmanager
-async def gateway(state: Path) -> AsyncIterator[trio.Process]:
-    process = await trio.lowlevel.open_process(
-        [MOLTBOT, "run", "--port", "0"], env=_env(state), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    output = bytearray()
-    listening = trio.Event()
-
-    async def drain() -> None:
-        assert process.stdout is not None
-        while chunk := await process.stdout.receive_some(65536):
-            output.extend(chunk)
-            if b"listening on ws://" in output:
-                listening.set()
-
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(drain)
-            with trio.fail_after(20):
-                await listening.wait()
-            yield process
-            nursery.cancel_scope.cancel()
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            with trio.move_on_after(10):
-                await process.wait()
-        if process.returncode is None:
-            process.send_signal(signal.SIGKILL)
-        await process.wait()
-
-
-async def cli(state: Path, *args: str) -> str:
-    done = await trio.run_process([MOLTBOT, *args], env=_env(state), capture_stdout=True, capture_stderr=True)
-    return done.stdout.decode()
 
 
 async def test_pair_chat_and_resume_in_a_real_gateway(tmp_path: Path, nursery: trio.Nursery) -> None:
@@ -86,12 +36,12 @@ async def test_pair_chat_and_resume_in_a_real_gateway(tmp_path: Path, nursery: t
             "channels": {"discord": discord_config(discord)},
         },
     )
-    async with gateway(state):
+    async with gateway_process(state):
         await eventually(lambda: bool(discord.gateway.live), "the Gateway session", timeout=20)
         discord.dm("hello?", user_id="4242")
         await eventually(lambda: len(discord.sent()) == 1, "the pairing code", timeout=20)
         code = discord.sent()[0].split("Pairing code: ")[1][:8]
-        assert "approved 4242 on discord" in await cli(state, "pairing", "approve", "discord", code)
+        assert "approved 4242 on discord" in await moltbot_cli(state, "pairing", "approve", "discord", code)
         model.script(Reply(text="Hi from the model"))
         discord.dm("hi agent", user_id="4242")
         await eventually(lambda: len(discord.sent()) == 2, "the model's reply", timeout=20)

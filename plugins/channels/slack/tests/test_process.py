@@ -4,12 +4,7 @@ gateway mid-answer, restart, and the accepted message is still answered once."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,51 +14,10 @@ import trio
 from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
+from moltbot.testing.process import gateway_process, moltbot_cli
 
 from .fake_slack import GENERAL, FakeSlack
 from .harness import eventually, slack_config
-
-MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
-
-
-def _env(state: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOLTBOT_", "CLAWDBOT_"))}
-    env.update(MOLTBOT_STATE_DIR=str(state), HOME=str(state.parent))
-    return env
-
-
-@asynccontextmanager
-async def gateway(state: Path) -> AsyncIterator[trio.Process]:
-    process = await trio.lowlevel.open_process(
-        [MOLTBOT, "run", "--port", "0"], env=_env(state), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    output = bytearray()
-    listening = trio.Event()
-
-    async def drain() -> None:
-        assert process.stdout is not None
-        while chunk := await process.stdout.receive_some(65536):
-            output.extend(chunk)
-            if b"listening on ws://" in output:
-                listening.set()
-
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(drain)
-            with trio.fail_after(20):
-                await listening.wait()
-            yield process
-            nursery.cancel_scope.cancel()
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGKILL)
-        await process.wait()
-    assert b"xoxb-" not in output and b"xapp-" not in output  # no token in the gateway's logs
-
-
-async def cli(state: Path, *args: str) -> str:
-    done = await trio.run_process([MOLTBOT, *args], env=_env(state), capture_stdout=True, capture_stderr=True)
-    return done.stdout.decode()
 
 
 def write_gateway_config(tmp_path: Path, model: FakeOpenAI, slack: FakeSlack, **channel: Any) -> Path:
@@ -90,11 +44,11 @@ async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery)
     slack = FakeSlack()
     await nursery.start(slack.run)
     state = write_gateway_config(tmp_path, model, slack, groups={GENERAL: {"requireMention": True}})
-    async with gateway(state) as process:
+    async with gateway_process(state) as gateway:
         slack.user_says("hello?")
         await eventually(lambda: len(slack.messages) == 1, "the pairing code", timeout=20)
         code = slack.sent_texts()[0].split("Pairing code: ")[1][:8]
-        assert "approved U4242 on slack" in await cli(state, "pairing", "approve", "slack", code)
+        assert "approved U4242 on slack" in await moltbot_cli(state, "pairing", "approve", "slack", code)
         model.script(Reply(text="Hi from **the model** <@U0ADMIN>"))
         slack.user_says("hi agent", channel=GENERAL, mention=True)
         await eventually(lambda: len(slack.messages) == 2, "the model's reply", timeout=20)
@@ -105,12 +59,14 @@ async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery)
         slack.user_says("a slow question")
         await eventually(lambda: len(model.requests) == 2, "the slow model call", timeout=20)
         await eventually(lambda: not slack.socket.pending, "the slow question acknowledged", timeout=20)
-        process.send_signal(signal.SIGKILL)  # acknowledged: Slack will not deliver it again
-        await process.wait()
+        gateway.process.send_signal(signal.SIGKILL)  # acknowledged: Slack will not deliver it again
+        await gateway.process.wait()
     model.script(Reply(text="answered after the restart"))
-    async with gateway(state):
+    async with gateway_process(state) as restarted:
         await eventually(lambda: len(slack.messages) == 3, "the journaled message's reply", timeout=20)
         await trio.sleep(0.5)
+    for run in (gateway, restarted):
+        assert b"xoxb-" not in run.output and b"xapp-" not in run.output  # no token in the logs
     assert slack.sent_texts()[2] == "answered after the restart" and len(slack.messages) == 3
     asked = [m["content"] for m in model.requests[-1].body["messages"] if m["role"] == "user"]
     assert asked == ["a slow question"]

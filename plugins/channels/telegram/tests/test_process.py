@@ -3,13 +3,8 @@ OpenAI model: pair a user through the CLI, chat, SIGKILL the gateway, restart, n
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,50 +15,10 @@ from moltbot.channels.journal import InboundJournal
 from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
+from moltbot.testing.process import gateway_process, moltbot_cli
 
 from .fake_telegram import FakeTelegram
 from .harness import eventually, telegram_config
-
-MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
-
-
-def _env(state: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOLTBOT_", "CLAWDBOT_"))}
-    env.update(MOLTBOT_STATE_DIR=str(state), HOME=str(state.parent))
-    return env
-
-
-@asynccontextmanager
-async def gateway(state: Path) -> AsyncIterator[trio.Process]:
-    process = await trio.lowlevel.open_process(
-        [MOLTBOT, "run", "--port", "0"], env=_env(state), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    output = bytearray()
-    listening = trio.Event()
-
-    async def drain() -> None:
-        assert process.stdout is not None
-        while chunk := await process.stdout.receive_some(65536):
-            output.extend(chunk)
-            if b"listening on ws://" in output:
-                listening.set()
-
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(drain)
-            with trio.fail_after(20):
-                await listening.wait()
-            yield process
-            nursery.cancel_scope.cancel()
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGKILL)
-        await process.wait()
-
-
-async def cli(state: Path, *args: str) -> str:
-    done = await trio.run_process([MOLTBOT, *args], env=_env(state), capture_stdout=True, capture_stderr=True)
-    return done.stdout.decode()
 
 
 def write_gateway_config(tmp_path: Path, model: FakeOpenAI, telegram: FakeTelegram, **channel: Any) -> Path:
@@ -95,11 +50,11 @@ async def fakes(nursery: trio.Nursery) -> tuple[FakeOpenAI, FakeTelegram]:
 async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery) -> None:
     model, telegram = await fakes(nursery)
     state = write_gateway_config(tmp_path, model, telegram)
-    async with gateway(state) as process:
+    async with gateway_process(state) as gateway:
         telegram.user_says("hello?", user_id=4242)
         await eventually(lambda: len(telegram.sent()) == 1, "the pairing code", timeout=20)
         code = telegram.sent()[0]["text"].split("Pairing code: ")[1][:8]
-        assert "approved 4242 on telegram" in await cli(state, "pairing", "approve", "telegram", code)
+        assert "approved 4242 on telegram" in await moltbot_cli(state, "pairing", "approve", "telegram", code)
         model.script(Reply(text="Hi from the model"))
         update = telegram.user_says("hi agent", user_id=4242)
         await eventually(lambda: len(telegram.sent()) == 2, "the model's reply", timeout=20)
@@ -108,12 +63,12 @@ async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery)
         # wait for the run's end, not just its reply: a kill in between is replayed (at least once)
         journal = state / "channels" / "journal.log"
         await eventually(lambda: not InboundJournal(journal).pending(), "the run's end", timeout=20)
-        process.send_signal(signal.SIGKILL)
-        await process.wait()
+        gateway.process.send_signal(signal.SIGKILL)
+        await gateway.process.wait()
     # as if the crash had come before the offset was saved: the update is offered again
     (state / "channels" / "telegram" / "offset.json").unlink()
     telegram.redeliver(update)
-    async with gateway(state):
+    async with gateway_process(state):
         model.script(Reply(text="Second answer"))
         telegram.user_says("still there?", user_id=4242)
         await eventually(lambda: len(telegram.sent()) == 3, "the reply after the restart", timeout=20)
@@ -129,14 +84,14 @@ async def test_a_message_accepted_before_a_kill_is_answered_after_the_restart(
     model, telegram = await fakes(nursery)
     state = write_gateway_config(tmp_path, model, telegram, dmPolicy="allowlist", allowFrom=["4242"])
     model.script(Reply(text="never delivered", delay=60))
-    async with gateway(state) as process:
+    async with gateway_process(state) as gateway:
         telegram.user_says("a slow question", user_id=4242)
         await eventually(lambda: len(model.requests) == 1, "the model call", timeout=20)
-        process.send_signal(signal.SIGKILL)  # the update's offset is saved: Telegram will not resend
-        await process.wait()
+        gateway.process.send_signal(signal.SIGKILL)  # the update's offset is saved: Telegram will not resend
+        await gateway.process.wait()
     assert telegram.sent() == []
     model.script(Reply(text="answered after the restart"))
-    async with gateway(state):
+    async with gateway_process(state):
         await eventually(lambda: len(telegram.sent()) == 1, "the journaled message's reply", timeout=20)
         journal = state / "channels" / "journal.log"
         await eventually(lambda: not InboundJournal(journal).pending(), "the journal emptied", timeout=20)

@@ -3,13 +3,6 @@ posts to the gateway's port, the fake OpenAI model answers, the reply reaches th
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -18,54 +11,10 @@ import trio
 from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
+from moltbot.testing.process import gateway_process
 
 from .fake_whatsapp import USER, FakeWhatsApp
 from .harness import eventually, whatsapp_config
-
-MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
-_URL = re.compile(rb"listening on ws://(\S+?):(\d+)")
-
-
-def _env(state: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOLTBOT_", "CLAWDBOT_"))}
-    env.update(MOLTBOT_STATE_DIR=str(state), HOME=str(state.parent))
-    return env
-
-
-@asynccontextmanager
-async def gateway(state: Path) -> AsyncIterator[str]:
-    """``moltbot run`` on a free port; yields the WhatsApp webhook URL."""
-    process = await trio.lowlevel.open_process(
-        [MOLTBOT, "run", "--port", "0"], env=_env(state), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    output = bytearray()
-    found: list[re.Match[bytes]] = []
-    listening = trio.Event()
-
-    async def drain() -> None:
-        assert process.stdout is not None
-        while chunk := await process.stdout.receive_some(65536):
-            output.extend(chunk)
-            if not found and (match := _URL.search(output)):
-                found.append(match)
-                listening.set()
-
-    try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(drain)
-            with trio.fail_after(20):
-                await listening.wait()
-            host, port = found[0][1].decode(), found[0][2].decode()
-            yield f"http://{host}:{port}/webhooks/whatsapp"
-            nursery.cancel_scope.cancel()
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            with trio.move_on_after(10):
-                await process.wait()
-            if process.returncode is None:
-                process.kill()
-        await process.wait()
 
 
 async def test_webhook_to_model_to_graph_api(tmp_path: Path, nursery: trio.Nursery) -> None:
@@ -87,7 +36,8 @@ async def test_webhook_to_model_to_graph_api(tmp_path: Path, nursery: trio.Nurse
             "channels": {"whatsapp": whatsapp_config(meta, allowFrom=[f"+{USER}"])},
         },
     )
-    async with gateway(state) as url:
+    async with gateway_process(state) as gateway:
+        url = gateway.http_url + "/webhooks/whatsapp"
         with trio.fail_after(10):
             while (await meta.verify(url)).status_code != 200:  # 503 until the channel runs
                 await trio.sleep(0.05)
