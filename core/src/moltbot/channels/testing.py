@@ -2,19 +2,29 @@
 
 It honours the agent service contract the channels service relies on (``submit`` with an
 idempotency key, ``wait``, and replying through ``app.services["channels"].deliver``), so
-channel plugins can be tested end to end without a model.
+channel plugins can be tested end to end without a model; :func:`echo_stack` runs it with the
+channels service and a real gateway.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import trio
 
+from moltbot.app import App
+from moltbot.channels.service import ChannelsService
+from moltbot.channels.supervisor import RestartPolicy
+from moltbot.config import load_settings, resolve_paths, write_config
+from moltbot.gateway.server import Gateway
 from moltbot.interfaces.channel import Origin
 from moltbot.interfaces.service import Service
+from moltbot.testing import make_plugins
 
 
 @dataclass(frozen=True)
@@ -75,3 +85,50 @@ class EchoAgent(Service):
             await self._runs[run_id].wait()
             return {"status": "ok", "text": "", "usage": {}}
         return {"status": "timeout", "text": "", "usage": {}}
+
+
+@dataclass
+class EchoStack:
+    """A running app with the channels service, the echo agent and a gateway on a free port."""
+
+    app: App
+    service: ChannelsService
+    agent: EchoAgent
+    http_url: str
+    """``http://127.0.0.1:<port>``: where the gateway's HTTP routes (webhooks) are."""
+
+    def status(self, name: str) -> dict[str, Any]:
+        """``channels.status`` for one channel account (``telegram``, ``telegram:work``)."""
+        return self.service.status()["channels"][name]
+
+
+@asynccontextmanager
+async def echo_stack(
+    state: Path, channels: dict[str, Any], *impls: Callable[..., Any], **service: Any
+) -> AsyncIterator[EchoStack]:
+    """Run ``channels`` (the config's ``channels`` section) from the plugins whose hook
+    functions are ``impls``, end to end without a model: the channels service (fast restarts;
+    ``service`` overrides its settings), :class:`EchoAgent` and a real gateway, with the state
+    in ``state`` and the agent workspace next to it."""
+    env = {"MOLTBOT_STATE_DIR": str(state)}
+    paths = resolve_paths(env)
+    config = {
+        "gateway": {"auth": {"mode": "token", "token": "gateway-token-0123456789abcdef"}},
+        "agent": {"workspace": str(state.parent / "workspace")},
+        "channels": channels,
+    }
+    write_config(paths.config_path, config)
+    plugins = make_plugins(*impls)
+    app = App(paths=paths, settings=load_settings(paths.config_path, plugins, env), plugins=plugins)
+    agent = EchoAgent(app)
+    service.setdefault("policy", RestartPolicy(initial=0.05, cap=0.2, stable_after=5))
+    channels_service = ChannelsService(app, **service)
+    app.services.update(agent=agent, channels=channels_service)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(agent.run)
+        await nursery.start(channels_service.run)
+        gateway = Gateway(app, port=0)
+        app.services["gateway"] = gateway
+        urls = await nursery.start(gateway.run)
+        yield EchoStack(app, channels_service, agent, urls[0].replace("ws", "http", 1))
+        nursery.cancel_scope.cancel()

@@ -16,10 +16,8 @@ from moltbot_discord.config import DiscordConfig
 
 from moltbot.app import App
 from moltbot.channels.service import ChannelsService
-from moltbot.channels.supervisor import RestartPolicy
-from moltbot.channels.testing import EchoAgent
-from moltbot.config import load_settings, resolve_paths, write_config
-from moltbot.testing import build_context, make_plugins
+from moltbot.channels.testing import EchoAgent, echo_stack
+from moltbot.testing import build_context
 
 from .fake_discord import FakeDiscord
 
@@ -54,24 +52,10 @@ class Stack:
 
 @asynccontextmanager
 async def stack(state: Path, discord: dict[str, Any], **service: Any) -> AsyncIterator[Stack]:
-    env = {"MOLTBOT_STATE_DIR": str(state)}
-    paths = resolve_paths(env)
-    config = {
-        "gateway": {"auth": {"mode": "token", "token": "gateway-token-0123456789abcdef"}},
-        "agent": {"workspace": str(state.parent / "workspace")},
-        "channels": {"discord": discord},
-    }
-    write_config(paths.config_path, config)
-    plugins = make_plugins(moltbot_discord.moltbot_register_channels)
-    app = App(paths=paths, settings=load_settings(paths.config_path, plugins, env), plugins=plugins)
-    agent = EchoAgent(app)
-    channels = ChannelsService(app, policy=RestartPolicy(initial=0.05, cap=0.2, stable_after=5), **service)
-    app.services.update(agent=agent, channels=channels)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(agent.run)
-        await nursery.start(channels.run)
-        yield Stack(app, channels, agent)
-        nursery.cancel_scope.cancel()
+    async with echo_stack(
+        state, {"discord": discord}, moltbot_discord.moltbot_register_channels, **service
+    ) as s:
+        yield Stack(s.app, s.service, s.agent)
 
 
 @asynccontextmanager

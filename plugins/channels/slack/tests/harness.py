@@ -18,11 +18,9 @@ from moltbot_slack.config import SlackConfig
 import moltbot
 from moltbot.app import App
 from moltbot.channels.service import ChannelsService
-from moltbot.channels.supervisor import RestartPolicy
-from moltbot.channels.testing import EchoAgent
-from moltbot.config import Settings, load_settings, resolve_paths, write_config
-from moltbot.gateway.server import Gateway
-from moltbot.testing import build_context, make_plugins
+from moltbot.channels.testing import EchoAgent, echo_stack
+from moltbot.config import Settings
+from moltbot.testing import build_context
 
 from .fake_slack import FakeSlack
 
@@ -67,30 +65,14 @@ class Stack:
 
 @asynccontextmanager
 async def stack(state: Path, slack: dict[str, Any], **service: Any) -> AsyncIterator[Stack]:
-    env = {"MOLTBOT_STATE_DIR": str(state)}
-    paths = resolve_paths(env)
-    config = {
-        "gateway": {"auth": {"mode": "token", "token": "gateway-token-0123456789abcdef"}},
-        "agent": {"workspace": str(state.parent / "workspace")},
-        "channels": {"slack": slack},
-    }
-    write_config(paths.config_path, config)
-    plugins = make_plugins(
-        moltbot_slack.moltbot_register_channels, moltbot_slack.moltbot_register_http_routes
-    )
-    app = App(paths=paths, settings=load_settings(paths.config_path, plugins, env), plugins=plugins)
-    agent = EchoAgent(app)
-    channels = ChannelsService(app, policy=RestartPolicy(initial=0.05, cap=0.2, stable_after=5), **service)
-    app.services.update(agent=agent, channels=channels)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(agent.run)
-        await nursery.start(channels.run)
-        gateway = Gateway(app, port=0)
-        app.services["gateway"] = gateway
-        urls = await nursery.start(gateway.run)
-        url = urls[0].replace("ws", "http", 1) + moltbot_slack.WEBHOOK_PATH
-        yield Stack(app, channels, agent, url)
-        nursery.cancel_scope.cancel()
+    async with echo_stack(
+        state,
+        {"slack": slack},
+        moltbot_slack.moltbot_register_channels,
+        moltbot_slack.moltbot_register_http_routes,
+        **service,
+    ) as s:
+        yield Stack(s.app, s.service, s.agent, s.http_url + moltbot_slack.WEBHOOK_PATH)
 
 
 async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:

@@ -21,11 +21,7 @@ from starlette.routing import Route
 
 from moltbot.app import App
 from moltbot.channels.service import ChannelsService
-from moltbot.channels.supervisor import RestartPolicy
-from moltbot.channels.testing import EchoAgent
-from moltbot.config import load_settings, resolve_paths, write_config
-from moltbot.gateway.server import Gateway
-from moltbot.testing import make_plugins
+from moltbot.channels.testing import EchoAgent, echo_stack
 
 from .fake_telegram import FakeTelegram
 
@@ -59,30 +55,14 @@ class Stack:
 
 @asynccontextmanager
 async def stack(state: Path, telegram: dict[str, Any], **service: Any) -> AsyncIterator[Stack]:
-    env = {"MOLTBOT_STATE_DIR": str(state)}
-    paths = resolve_paths(env)
-    config = {
-        "gateway": {"auth": {"mode": "token", "token": "gateway-token-0123456789abcdef"}},
-        "agent": {"workspace": str(state.parent / "workspace")},
-        "channels": {"telegram": telegram},
-    }
-    write_config(paths.config_path, config)
-    plugins = make_plugins(
-        moltbot_telegram.moltbot_register_channels, moltbot_telegram.moltbot_register_http_routes
-    )
-    app = App(paths=paths, settings=load_settings(paths.config_path, plugins, env), plugins=plugins)
-    agent = EchoAgent(app)
-    channels = ChannelsService(app, policy=RestartPolicy(initial=0.05, cap=0.2, stable_after=5), **service)
-    app.services.update(agent=agent, channels=channels)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(agent.run)
-        await nursery.start(channels.run)
-        gateway = Gateway(app, port=0)
-        app.services["gateway"] = gateway
-        urls = await nursery.start(gateway.run)
-        url = urls[0].replace("ws", "http", 1) + moltbot_telegram.WEBHOOK_PATH
-        yield Stack(app, channels, agent, url)
-        nursery.cancel_scope.cancel()
+    async with echo_stack(
+        state,
+        {"telegram": telegram},
+        moltbot_telegram.moltbot_register_channels,
+        moltbot_telegram.moltbot_register_http_routes,
+        **service,
+    ) as s:
+        yield Stack(s.app, s.service, s.agent, s.http_url + moltbot_telegram.WEBHOOK_PATH)
 
 
 async def serve_webhook_route(nursery: trio.Nursery) -> str:
