@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from moltbot.app import App
 from moltbot.channels.service import ChannelsService
 from moltbot.channels.supervisor import RestartPolicy
 from moltbot.channels.testing import EchoAgent
+from moltbot.channels.testing import eventually as eventually
 from moltbot.config import load_settings, resolve_paths, write_config
 from moltbot.testing import MemoryChatChannel, make_plugins
 
@@ -56,11 +57,3 @@ async def running(
         await nursery.start(channels_service.run)
         yield Running(app, channels_service, agent)
         nursery.cancel_scope.cancel()
-
-
-async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    with trio.move_on_after(timeout):
-        while not predicate():
-            await trio.sleep(0.005)
-        return
-    raise AssertionError(f"timed out waiting for {what}")

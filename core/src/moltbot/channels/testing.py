@@ -87,6 +87,22 @@ class EchoAgent(Service):
         return {"status": "timeout", "text": "", "usage": {}}
 
 
+async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:
+    """Poll ``predicate`` every 10 ms until it holds; fail the test after ``timeout`` seconds."""
+    with trio.move_on_after(timeout):
+        while not predicate():
+            await trio.sleep(0.01)
+        return
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def settled(service: ChannelsService, timeout: float = 8.0) -> None:
+    """Wait until every accepted message's run has ended (the inbound journal is empty), so
+    stopping now is a clean stop, not a crash in the middle of a reply that the next start
+    would replay."""
+    await eventually(lambda: not service.journal.pending(), "every accepted message's run to end", timeout)
+
+
 @dataclass
 class EchoStack:
     """A running app with the channels service, the echo agent and a gateway on a free port."""

@@ -3,7 +3,7 @@ service with the echo agent (pairing, access policy, dedupe, delivery)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,7 @@ from moltbot_discord.config import DiscordConfig
 from moltbot.app import App
 from moltbot.channels.service import ChannelsService
 from moltbot.channels.testing import EchoAgent, echo_stack
+from moltbot.channels.testing import eventually as eventually
 from moltbot.testing import build_context
 
 from .fake_discord import FakeDiscord
@@ -64,11 +65,3 @@ async def running(state: Path, fake: FakeDiscord, **discord: Any) -> AsyncIterat
     async with stack(state, discord_config(fake, **discord)) as s:
         await eventually(lambda: s.state() == "running", "running")
         yield s
-
-
-async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:
-    with trio.move_on_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
-        return
-    raise AssertionError(f"timed out waiting for {what}")

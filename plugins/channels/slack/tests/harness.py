@@ -4,7 +4,7 @@ own with its inbox in the test's hands."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +19,7 @@ import moltbot
 from moltbot.app import App
 from moltbot.channels.service import ChannelsService
 from moltbot.channels.testing import EchoAgent, echo_stack
+from moltbot.channels.testing import eventually as eventually
 from moltbot.config import Settings
 from moltbot.testing import build_context
 
@@ -73,14 +74,6 @@ async def stack(state: Path, slack: dict[str, Any], **service: Any) -> AsyncIter
         **service,
     ) as s:
         yield Stack(s.app, s.service, s.agent, s.http_url + moltbot_slack.WEBHOOK_PATH)
-
-
-async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:
-    with trio.move_on_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
-        return
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def build_channel(fake: FakeSlack, workspace: Path, account: str = "default", **extra: Any) -> SlackChannel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from starlette.routing import Route
 from moltbot.app import App
 from moltbot.channels.service import ChannelsService
 from moltbot.channels.testing import EchoAgent, echo_stack
+from moltbot.channels.testing import eventually as eventually
 
 from .fake_telegram import FakeTelegram
 
@@ -75,11 +76,3 @@ async def serve_webhook_route(nursery: trio.Nursery) -> str:
     config.graceful_timeout = 0.05
     binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
     return binds[0] + moltbot_telegram.WEBHOOK_PATH
-
-
-async def eventually(predicate: Callable[[], bool], what: str, timeout: float = 8.0) -> None:
-    with trio.move_on_after(timeout):
-        while not predicate():
-            await trio.sleep(0.01)
-        return
-    raise AssertionError(f"timed out waiting for {what}")

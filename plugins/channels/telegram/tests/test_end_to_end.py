@@ -5,6 +5,7 @@ from pathlib import Path
 import trio
 from click.testing import CliRunner
 
+from moltbot.channels.testing import settled
 from moltbot.cli import cli
 from moltbot.interfaces.channel import Origin
 
@@ -56,6 +57,7 @@ async def test_offset_survives_restarts(moltbot_home: Path, nursery: trio.Nurser
     async with stack(moltbot_home, config) as s:
         fake.user_says("one", user_id=1)
         await eventually(lambda: len(fake.sent()) == 1, "first reply")
+        await settled(s.service)
     first = fake.user_says("two", user_id=1)  # arrives while the gateway is down
     async with stack(moltbot_home, config) as s:
         await eventually(lambda: len(fake.sent()) == 2, "the update sent during the restart")

@@ -2,7 +2,6 @@
 /webhooks/telegram, switching between polling and webhook, and several bot accounts."""
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import trio
@@ -10,6 +9,7 @@ from moltbot_telegram.channel import TelegramChannel
 from moltbot_telegram.config import TelegramConfig
 
 import moltbot
+from moltbot.channels.testing import settled
 from moltbot.specs import BuildContext
 from moltbot.testing import build_context
 
@@ -68,12 +68,6 @@ async def test_no_running_telegram_webhook_answers_503(moltbot_home: Path, nurse
         assert response.status_code == 503 and "no telegram channel is running" in response.text
 
 
-async def settled(s: Any) -> None:
-    """Every accepted message's run has ended: stopping now is a clean stop, not a crash in the
-    middle of a reply (which the journal would replay: at least once, not exactly once)."""
-    await eventually(lambda: not s.service.journal.pending(), "the runs to end")
-
-
 async def test_switching_between_polling_and_webhook(moltbot_home: Path, nursery: trio.Nursery) -> None:
     fake = FakeTelegram()
     await nursery.start(fake.run)
@@ -81,7 +75,7 @@ async def test_switching_between_polling_and_webhook(moltbot_home: Path, nursery
     async with stack(moltbot_home, telegram_config(fake, **access)) as s:
         fake.user_says("polled")
         await eventually(lambda: len(fake.sent()) == 1, "the polled reply")
-        await settled(s)
+        await settled(s.service)
     assert calls(fake, "deleteWebhook") == 0  # getWebhookInfo said no webhook was set
     fake.user_says("sent while the gateway was down")
     async with stack(moltbot_home, webhook_config(fake, **access)) as s:
@@ -89,7 +83,7 @@ async def test_switching_between_polling_and_webhook(moltbot_home: Path, nursery
         await eventually(lambda: len(fake.sent()) == 2, "the queued update, now by webhook")
         fake.user_says("pushed")
         await eventually(lambda: len(fake.sent()) == 3, "the pushed reply")
-        await settled(s)
+        await settled(s.service)
     fake.user_says("sent while the gateway was down again")
     # the webhook stays set; Telegram keeps the update and retries until a gateway answers
     await eventually(lambda: fake.deliveries[-1:] == [0], "a failed delivery while the gateway is down")
