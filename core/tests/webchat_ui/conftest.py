@@ -43,4 +43,5 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
         pytest.skip(f"headless Chromium not found at {CHROMIUM}: apt-get install chromium")
     async with chromium(tmp_path / "chromium-profile") as tab:
         yield tab
-        assert tab.problems == []
+        # once a test's gateway has stopped, the still-open page retries and is refused: expected
+        assert [p for p in tab.problems if "net::ERR_CONNECTION_REFUSED" not in p] == []

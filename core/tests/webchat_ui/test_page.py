@@ -62,7 +62,8 @@ async def test_log_in_send_and_see_the_reply_and_other_clients_messages(page, ma
                 await other.call(
                     "send", {"channel": "webchat", "to": "main", "message": "a note", "idempotencyKey": "n1"}
                 )
-            assert await page.wait_for(last_reply()) == "a note"
+            # the previous reply is already final: wait for the new bubble, not for any final one
+            assert await page.wait_for(f"{last_reply()} === 'a note'")
             assert await page.evaluate(f"{REPLIES}.length") == 2
             assert await page.evaluate("localStorage.length") == 0  # "remember" was not ticked
 
@@ -157,12 +158,15 @@ async def test_a_dropped_connection_reconnects_and_reloads_the_history(page, mak
             await page.wait_for(CONNECTED)
             await send(page, "hello")
             await page.wait_for(last_reply())
+            # record every status line: the retry message may last only the first backoff (~0.5 s)
+            await page.evaluate(
+                "window.__statuses = []; new MutationObserver(() => window.__statuses.push("
+                "document.querySelector('#status').textContent)).observe("
+                "document.querySelector('#status'), {childList: true, characterData: true, subtree: true})"
+            )
             for connection in list(gateway.connections.values()):
                 connection.close(1012, "restarting")
-            status = await page.wait_for(
-                "document.body.dataset.state === 'reconnecting'"
-                " && document.querySelector('#status').textContent"
-            )
+            status = await page.wait_for("window.__statuses.find(s => s.startsWith('connection lost'))")
             assert status.startswith("connection lost (1012: restarting); retrying in")
             await page.wait_for(CONNECTED)
             shown = await page.wait_for(
