@@ -145,3 +145,19 @@ async def test_two_accounts_seeing_one_message_id_both_answer(moltbot_home: Path
             await bot.deliver("hello both", sender="hal", chat_id="guild-1", message_id="shared-1")
         await eventually(lambda: all(len(bot.sent) == 1 for bot in bots), "a reply from each bot")
         assert sorted(c.idempotency_key for c in r.agent.calls) == ["memory:a:shared-1", "memory:b:shared-1"]
+
+
+async def test_a_message_the_agent_refuses_for_good_is_not_replayed(moltbot_home: Path) -> None:
+    from moltbot.channels.testing import EchoAgent
+
+    class RefusingAgent(EchoAgent):
+        async def submit(self, **kw: object) -> str:
+            raise ValueError("invalid session key")
+
+    config = {"memory": {"dmPolicy": "open", "allowFrom": ["*"]}}
+    async with running(moltbot_home, config) as r:
+        r.app.services["agent"] = RefusingAgent(r.app)
+        await r.memory.deliver("doomed", sender="ivy", message_id="m-bad")
+        await eventually(lambda: r.app.metrics.counter("channels.inbound", channel="memory") == 1, "routed")
+        await trio.sleep(0.05)
+        assert r.service.journal.pending() == [] and r.memory.sent == []

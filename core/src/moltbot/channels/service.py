@@ -273,13 +273,17 @@ class ChannelsService(Service):
             )
             return
         origin = Origin.of(message)
-        run_id = await agent.submit(
-            session_key=message.session_key or derive_key(message, self.app.settings.session),
-            text=message_text(message),
-            origin=origin,
-            idempotency_key=f"{status_name(message.channel, message.account)}:{message.message_id}",
-            run_id=message.run_id,
-        )
+        try:
+            run_id = await agent.submit(
+                session_key=message.session_key or derive_key(message, self.app.settings.session),
+                text=message_text(message),
+                origin=origin,
+                idempotency_key=f"{status_name(message.channel, message.account)}:{message.message_id}",
+                run_id=message.run_id,
+            )
+        except ValueError:
+            self.journal.done(key)  # refused for good (a bad session key): never replay it
+            raise
         self._spawn(self._forget_when_done, agent, run_id, key)
         if running.channel.capabilities.typing:
             self._spawn(self.typing.keep_typing, running.channel, origin, agent, run_id)
