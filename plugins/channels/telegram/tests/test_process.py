@@ -18,7 +18,7 @@ from moltbot.testing.fake_openai import FakeOpenAI, Reply
 from moltbot.testing.process import gateway_process, moltbot_cli
 
 from .fake_telegram import FakeTelegram
-from .harness import eventually, telegram_config
+from .harness import PUBLIC_URL, SECRET, eventually, telegram_config
 
 
 def write_gateway_config(tmp_path: Path, model: FakeOpenAI, telegram: FakeTelegram, **channel: Any) -> Path:
@@ -98,3 +98,21 @@ async def test_a_message_accepted_before_a_kill_is_answered_after_the_restart(
     assert telegram.sent()[0]["text"] == "answered after the restart"
     asked = [m["content"] for m in model.requests[-1].body["messages"] if m["role"] == "user"]
     assert asked == ["a slow question"]  # the transcript kept one copy, not two
+
+
+async def test_webhook_mode_in_a_real_gateway(tmp_path: Path, nursery: trio.Nursery) -> None:
+    model, telegram = await fakes(nursery)
+    webhook = {"mode": "webhook", "webhookUrl": PUBLIC_URL, "webhookSecret": SECRET}
+    state = write_gateway_config(
+        tmp_path, model, telegram, dmPolicy="allowlist", allowFrom=["4242"], **webhook
+    )
+    model.script(Reply(text="answered by webhook"))
+    async with gateway_process(state) as gateway:
+        await eventually(lambda: telegram.webhook.get("url") == PUBLIC_URL, "setWebhook", timeout=20)
+        telegram.tunnel = gateway.http_url + "/webhooks/telegram"  # where the public URL leads
+        telegram.user_says("hello over the webhook", user_id=4242)
+        await eventually(lambda: len(telegram.sent()) == 1, "the reply", timeout=20)
+        telegram.tunnel = None
+    assert telegram.sent()[0]["text"] == "answered by webhook"
+    assert telegram.deliveries[-1] == 200 and not [c for c in telegram.calls if c.method == "getUpdates"]
+    assert SECRET.encode() not in gateway.output and telegram.token.encode() not in gateway.output
