@@ -49,6 +49,11 @@ class BuildContext:
     """Broadcast a gateway event ``(event, payload)`` to operator clients (a no-op when no
     gateway runs in this process)."""
 
+    @property
+    def label(self) -> str:
+        """How logs name the component: ``telegram``, or ``telegram (account work)``."""
+        return self.name if self.account == "default" else f"{self.name} (account {self.account})"
+
 
 @dataclass(frozen=True, kw_only=True)
 class ComponentSpec:

@@ -17,7 +17,6 @@ gets its DM channel opened first.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,6 +26,8 @@ import trio
 from loguru import logger
 
 import moltbot
+from moltbot.channels.http import RunClient
+from moltbot.channels.sent import SentMessages
 from moltbot_discord.config import MESSAGE_CONTENT, DiscordConfig
 from moltbot_discord.gateway import Gateway
 from moltbot_discord.media import localize
@@ -54,7 +55,7 @@ class DiscordChannel(moltbot.ChatChannel):
     def __init__(self, config: DiscordConfig, ctx: moltbot.BuildContext) -> None:
         self.name = ctx.name
         self.account = ctx.account
-        self.label = ctx.name if ctx.account == "default" else f"{ctx.name} (account {ctx.account})"
+        self.label = ctx.label
         self.config = config
         self.settings = ctx.settings
         self.gateway = Gateway(
@@ -62,8 +63,8 @@ class DiscordChannel(moltbot.ChatChannel):
         )
         self._dm_channels: dict[str, str] = {}
         """User id -> DM channel id, for sends addressed to a user."""
-        self._sent: OrderedDict[str, str] = OrderedDict()
-        self._http: httpx.AsyncClient | None = None
+        self._sent = SentMessages()
+        self._http = RunClient()
         self._blocked_until: dict[str, float] = {}
         """The bot's rate-limit state (see :class:`DiscordRest`), kept across clients."""
         self._warned_empty = False
@@ -79,11 +80,8 @@ class DiscordChannel(moltbot.ChatChannel):
 
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[DiscordRest]:
-        """The running channel's client, or a short-lived one when ``run`` is not up."""
-        if self._http is not None:
-            yield self._rest(self._http)
-            return
-        async with httpx.AsyncClient() as http:
+        """The REST API over the running channel's client, or a short-lived one."""
+        async with self._http.client() as http:
             yield self._rest(http)
 
     # ------------------------------------------------------------ receiving
@@ -94,12 +92,8 @@ class DiscordChannel(moltbot.ChatChannel):
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        async with httpx.AsyncClient() as http:
-            self._http = http
-            try:
-                await self._run(self._rest(http), inbox, task_status)
-            finally:
-                self._http = None
+        async with self._http.running() as http:
+            await self._run(self._rest(http), inbox, task_status)
 
     async def _run(
         self,
@@ -171,8 +165,8 @@ class DiscordChannel(moltbot.ChatChannel):
 
     async def send(self, message: moltbot.OutboundMessage) -> str:
         key = message.idempotency_key
-        if key is not None and key in self._sent:
-            return self._sent[key]
+        if (earlier := self._sent.get(key)) is not None:
+            return earlier
         body: dict[str, Any] = {"content": self._content(message), "allowed_mentions": {"parse": []}}
         if message.reply_to:
             body["message_reference"] = {"message_id": message.reply_to, "fail_if_not_exists": False}
@@ -181,10 +175,7 @@ class DiscordChannel(moltbot.ChatChannel):
         async with self._client() as rest:
             sent = await self._post(rest, message.target, body)
         message_id = str(sent["id"])
-        if key is not None:
-            self._sent[key] = message_id
-            while len(self._sent) > 1000:
-                self._sent.popitem(last=False)
+        self._sent.remember(key, message_id)
         return message_id
 
     @staticmethod

@@ -26,6 +26,7 @@ from loguru import logger
 import moltbot
 from moltbot.channels import webhooks
 from moltbot.channels.journal import InboundJournal
+from moltbot.channels.sent import SentMessages
 from moltbot_slack import socket_mode
 from moltbot_slack.api import WebApi
 from moltbot_slack.config import SlackConfig
@@ -61,14 +62,14 @@ class SlackChannel(moltbot.ChatChannel):
     def __init__(self, config: SlackConfig, ctx: moltbot.BuildContext) -> None:
         self.name = ctx.name
         self.account = ctx.account
-        self.label = ctx.name if ctx.account == "default" else f"{ctx.name} (account {ctx.account})"
+        self.label = ctx.label
         self.config = config
         self.settings = ctx.settings
         self.bot_user = ""
         self.bot_name: str | None = None
         self.team_id: str | None = None
         self._threads: OrderedDict[str, str] = OrderedDict()
-        self._sent: OrderedDict[str, str] = OrderedDict()
+        self._sent = SentMessages(REMEMBERED)
         self._journal = InboundJournal(ctx.state_dir / "accepted.log")
         self._queued: set[str] = set()
         self._queue_send, self._queue_recv = trio.open_memory_channel[moltbot.InboundMessage](QUEUE)
@@ -230,8 +231,8 @@ class SlackChannel(moltbot.ChatChannel):
 
     async def send(self, message: moltbot.OutboundMessage) -> str:
         key = message.idempotency_key
-        if key is not None and key in self._sent:
-            return self._sent[key]
+        if (earlier := self._sent.get(key)) is not None:
+            return earlier
         params: dict[str, Any] = {"channel": message.target, "text": self._text(message), "mrkdwn": True}
         thread = self._thread_ts(message)
         if thread:
@@ -242,6 +243,5 @@ class SlackChannel(moltbot.ChatChannel):
         channel, ts = str(result["channel"]), str(result["ts"])
         _remember(self._threads, thread or ts, channel)
         sent = f"{channel}:{ts}"
-        if key is not None:
-            _remember(self._sent, key, sent)
+        self._sent.remember(key, sent)
         return sent

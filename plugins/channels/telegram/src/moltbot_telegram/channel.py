@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,6 +28,8 @@ from loguru import logger
 
 import moltbot
 from moltbot.channels import webhooks
+from moltbot.channels.http import RunClient
+from moltbot.channels.sent import SentMessages
 from moltbot.config.store import atomic_write
 from moltbot_telegram.api import BotApi, TelegramError
 from moltbot_telegram.config import TelegramConfig
@@ -78,14 +79,14 @@ class TelegramChannel(moltbot.ChatChannel):
     def __init__(self, config: TelegramConfig, ctx: moltbot.BuildContext) -> None:
         self.name = ctx.name
         self.account = ctx.account
-        self.label = ctx.name if ctx.account == "default" else f"{ctx.name} (account {ctx.account})"
+        self.label = ctx.label
         self.config = config
         self.settings = ctx.settings
         self.offsets = OffsetStore(ctx.state_dir / "offset.json")
         self.bot_id = 0
         self.bot_username: str | None = None
-        self._sent: OrderedDict[str, str] = OrderedDict()
-        self._http: httpx.AsyncClient | None = None
+        self._sent = SentMessages()
+        self._http = RunClient()
         self._queue_send, self._queue_recv = trio.open_memory_channel[dict[str, Any]](WEBHOOK_QUEUE)
         self.spool = UpdateSpool(ctx.state_dir / "webhook-spool")
         self._queued: set[int] = set()
@@ -97,11 +98,8 @@ class TelegramChannel(moltbot.ChatChannel):
 
     @asynccontextmanager
     async def _client(self) -> AsyncIterator[BotApi]:
-        """The running channel's client, or a short-lived one when ``run`` is not up."""
-        if self._http is not None:
-            yield self._api(self._http)
-            return
-        async with httpx.AsyncClient() as http:
+        """The API over the running channel's client, or a short-lived one."""
+        async with self._http.client() as http:
             yield self._api(http)
 
     # ------------------------------------------------------------ receiving
@@ -112,18 +110,14 @@ class TelegramChannel(moltbot.ChatChannel):
         *,
         task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
     ) -> None:
-        async with httpx.AsyncClient() as http:
-            self._http = http
-            try:
-                api = self._api(http)
-                me = await api.call("getMe")
-                self.bot_id, self.bot_username = int(me["id"]), me.get("username")
-                if self.config.mode == "webhook":
-                    await self._run_webhook(api, inbox, task_status)
-                else:
-                    await self._run_polling(api, inbox, task_status)
-            finally:
-                self._http = None
+        async with self._http.running() as http:
+            api = self._api(http)
+            me = await api.call("getMe")
+            self.bot_id, self.bot_username = int(me["id"]), me.get("username")
+            if self.config.mode == "webhook":
+                await self._run_webhook(api, inbox, task_status)
+            else:
+                await self._run_polling(api, inbox, task_status)
 
     async def _run_polling(
         self,
@@ -234,8 +228,8 @@ class TelegramChannel(moltbot.ChatChannel):
 
     async def send(self, message: moltbot.OutboundMessage) -> str:
         key = message.idempotency_key
-        if key is not None and key in self._sent:
-            return self._sent[key]
+        if (earlier := self._sent.get(key)) is not None:
+            return earlier
         base: dict[str, Any] = {"chat_id": _chat_id(message.target)}
         if message.thread_id:
             base["message_thread_id"] = int(message.thread_id)
@@ -258,10 +252,7 @@ class TelegramChannel(moltbot.ChatChannel):
         if not ids:
             raise ValueError("an outbound Telegram message needs text or media")
         sent = f"{message.target}:{ids[-1]}"
-        if key is not None:
-            self._sent[key] = sent
-            while len(self._sent) > 1000:
-                self._sent.popitem(last=False)
+        self._sent.remember(key, sent)
         return sent
 
     async def set_typing(self, target: str) -> None:

@@ -25,6 +25,7 @@ from loguru import logger
 import moltbot
 from moltbot.channels import webhooks
 from moltbot.channels.journal import InboundJournal
+from moltbot.channels.sent import SentMessages
 from moltbot_whatsapp import media
 from moltbot_whatsapp.config import WhatsAppConfig
 from moltbot_whatsapp.graph import Graph
@@ -63,7 +64,7 @@ class WhatsAppChannel(moltbot.ChatChannel):
         self.config = config
         self.statuses: OrderedDict[str, Status] = OrderedDict()
         self._last_inbound: dict[str, str] = {}
-        self._sent: OrderedDict[str, str] = OrderedDict()
+        self._sent = SentMessages()
         self._queue_send, self._queue_recv = trio.open_memory_channel[Received](256)
         self._journal = InboundJournal(ctx.state_dir / "accepted.log")
         self._queued: set[str] = set()
@@ -200,8 +201,8 @@ class WhatsAppChannel(moltbot.ChatChannel):
 
     async def send(self, message: moltbot.OutboundMessage) -> str:
         key = message.idempotency_key
-        if key is not None and key in self._sent:
-            return self._sent[key]
+        if (earlier := self._sent.get(key)) is not None:
+            return earlier
         parts: list[moltbot.Media | None] = [*message.media]
         if message.text:
             parts.append(None)
@@ -213,10 +214,7 @@ class WhatsAppChannel(moltbot.ChatChannel):
             for part in parts:
                 result = await graph.request("POST", path, self._payload(message, part))
                 sent = str(result["messages"][0]["id"])
-        if key is not None:
-            self._sent[key] = sent
-            while len(self._sent) > 1000:
-                self._sent.popitem(last=False)
+        self._sent.remember(key, sent)
         return sent
 
     async def set_typing(self, target: str) -> None:
