@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from moltbot.testing.loopback import serve_app
 
 
 @dataclass(frozen=True)
@@ -135,21 +135,9 @@ class ScriptedFake:
 
     async def run(self, *, task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED) -> None:
         """Serve on a free loopback port; ``task_status.started`` reports the base URL."""
-        config = HypercornConfig()
-        config.bind = ["127.0.0.1:0"]
-        config.accesslog = None
-        config.errorlog = None
-        config.graceful_timeout = 0.1
         app = Starlette(routes=self.routes())
-
-        async def serve_and_report(
-            *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED
-        ) -> None:
-            await serve(app, config, task_status=task_status)  # type: ignore[arg-type]
-
         async with trio.open_nursery() as nursery:
-            binds = await nursery.start(serve_and_report)
-            self.base_url = binds[0] + "/v1"
+            self.base_url = await nursery.start(serve_app, app) + "/v1"
             task_status.started(self.base_url)
 
     def stream_response(self, reply: Reply, events: AsyncIterator[str]) -> StreamingResponse:

@@ -17,7 +17,6 @@ Discord does. Users talk with :meth:`dm` and :meth:`say_in_guild`.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -25,12 +24,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from moltbot.testing.loopback import serve_app
 
 from .fake_gateway import FakeGateway
 
@@ -377,13 +376,7 @@ class FakeDiscord:
                 Route("/attachments/{rest:path}", self.cdn, methods=["GET"]),
             ]
         )
-        config = HypercornConfig()
-        config.bind = ["127.0.0.1:0"]
-        config.accesslog = None
-        config.errorlog = None
-        config.graceful_timeout = 0.05
         async with trio.open_nursery() as nursery:
             await nursery.start(self.gateway.run)
-            binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
-            self.base_url = binds[0]
+            self.base_url = await nursery.start(serve_app, app)
             task_status.started(self.api)

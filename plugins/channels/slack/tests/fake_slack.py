@@ -21,7 +21,6 @@ What Slack shows users is :func:`displayed`: control sequences resolved, entitie
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import itertools
@@ -35,12 +34,12 @@ from urllib.parse import parse_qs
 
 import httpx
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from moltbot.testing.loopback import serve_app
 
 from .fake_socket_mode import APP_ID, SocketModeServer
 
@@ -421,14 +420,8 @@ class FakeSlack:
                 Route("/files-pri/{key}/{name}", self.file, methods=["GET"]),
             ]
         )
-        config = HypercornConfig()
-        config.bind = ["127.0.0.1:0"]
-        config.accesslog = None
-        config.errorlog = None
-        config.graceful_timeout = 0.05
         async with trio.open_nursery() as nursery:
             await nursery.start(self.socket.run)
-            binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
-            self.base_url = binds[0] + "/api"
+            self.base_url = await nursery.start(serve_app, app) + "/api"
             nursery.start_soon(self._push)
             task_status.started(self.base_url)

@@ -1,15 +1,12 @@
 """The Slack channel passes the channel conformance suite against the fake Slack, receiving by
 Socket Mode and by the Events API (the fake POSTs signed events to the plugin's route)."""
 
-import functools
 from pathlib import Path
 
 import moltbot_slack
 import pydantic
 import pytest
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from moltbot_slack.channel import SlackChannel
 from moltbot_slack.config import SlackConfig
 from moltbot_slack.routes import events
@@ -18,6 +15,7 @@ from starlette.routing import Route
 
 from moltbot.testing import build_context
 from moltbot.testing.conformance import ChannelHarness, ChatChannelConformance
+from moltbot.testing.loopback import serve_app
 
 from .fake_slack import APP_TOKEN, BOT_TOKEN, USER, FakeSlack
 from .harness import http_config, slack_config
@@ -26,13 +24,7 @@ from .harness import http_config, slack_config
 async def serve_events_route(nursery: trio.Nursery) -> str:
     """Only the plugin's Events API route on a loopback port (no gateway); its URL."""
     app = Starlette(routes=[Route(moltbot_slack.WEBHOOK_PATH, events, methods=["POST"])])
-    config = HypercornConfig()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    config.errorlog = None
-    config.graceful_timeout = 0.05
-    binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
-    return binds[0] + moltbot_slack.WEBHOOK_PATH
+    return await nursery.start(serve_app, app) + moltbot_slack.WEBHOOK_PATH
 
 
 class TestSlackConformance(ChatChannelConformance):

@@ -21,7 +21,6 @@ server down and up again with :meth:`go_down` / :meth:`come_up`.
 
 from __future__ import annotations
 
-import functools
 import html.parser
 import itertools
 import json
@@ -32,12 +31,12 @@ from typing import Any
 
 import httpx
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from moltbot.testing.loopback import Outage
 
 TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
 MAX_DOWNLOAD = 20 * 1024 * 1024
@@ -140,8 +139,7 @@ class FakeTelegram:
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     _message_ids: Any = field(default_factory=lambda: itertools.count(5001))
     _arrived: trio.Event = field(default_factory=trio.Event)
-    _up: trio.Event = field(default_factory=trio.Event)
-    _down: trio.Event = field(default_factory=trio.Event)
+    _outage: Outage = field(default_factory=Outage)
     _issued: set[str] = field(default_factory=set)
 
     # ------------------------------------------------------------ scripting
@@ -324,10 +322,10 @@ class FakeTelegram:
 
     def go_down(self) -> None:
         """Stop listening (open connections are dropped); clients see connection errors."""
-        self._down.set()
+        self._outage.go_down()
 
     def come_up(self) -> None:
-        self._up.set()
+        self._outage.come_up()
 
     # ------------------------------------------------------------ server
 
@@ -483,26 +481,7 @@ class FakeTelegram:
                 Route("/file/bot{token}/{path:path}", self.file, methods=["GET"]),
             ]
         )
-        bind = "127.0.0.1:0"
         async with trio.open_nursery() as outer:
             outer.start_soon(self._push)
-            await self._serve(app, bind, task_status)
-
-    async def _serve(self, app: Starlette, bind: str, task_status: trio.TaskStatus[str]) -> None:
-        while True:
-            config = HypercornConfig()
-            config.bind = [bind]
-            config.accesslog = None
-            config.errorlog = None
-            config.graceful_timeout = 0.05
-            async with trio.open_nursery() as nursery:
-                binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
-                if not self.base_url:
-                    self.base_url = binds[0]
-                    bind = binds[0].removeprefix("http://")
-                    task_status.started(self.base_url)
-                await self._down.wait()
-                nursery.cancel_scope.cancel()
-            self._down = trio.Event()
-            await self._up.wait()
-            self._up = trio.Event()
+            self.base_url = await outer.start(self._outage.serve, app)
+            task_status.started(self.base_url)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,8 +12,6 @@ from typing import Any
 
 import moltbot_telegram
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from moltbot_telegram.routes import webhook
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -23,6 +20,7 @@ from moltbot.app import App
 from moltbot.channels.service import ChannelsService
 from moltbot.channels.testing import EchoAgent, echo_stack
 from moltbot.channels.testing import eventually as eventually
+from moltbot.testing.loopback import serve_app
 
 from .fake_telegram import FakeTelegram
 
@@ -69,10 +67,4 @@ async def stack(state: Path, telegram: dict[str, Any], **service: Any) -> AsyncI
 async def serve_webhook_route(nursery: trio.Nursery) -> str:
     """Only the plugin's webhook route on a loopback port (no gateway); its URL."""
     app = Starlette(routes=[Route(moltbot_telegram.WEBHOOK_PATH, webhook, methods=["POST"])])
-    config = HypercornConfig()
-    config.bind = ["127.0.0.1:0"]
-    config.accesslog = None
-    config.errorlog = None
-    config.graceful_timeout = 0.05
-    binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
-    return binds[0] + moltbot_telegram.WEBHOOK_PATH
+    return await nursery.start(serve_app, app) + moltbot_telegram.WEBHOOK_PATH

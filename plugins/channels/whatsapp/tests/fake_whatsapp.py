@@ -15,7 +15,6 @@ the app's callback URL signed with ``X-Hub-Signature-256`` exactly as Meta does,
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import itertools
@@ -27,12 +26,12 @@ from typing import Any
 
 import httpx
 import trio
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.trio import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from moltbot.testing.loopback import Outage
 
 ACCESS_TOKEN = "EAAGtestaccesstoken0123456789"
 PHONE_NUMBER_ID = "106540352242922"
@@ -93,8 +92,7 @@ class FakeWhatsApp:
     _expire: int = 0
     _failures: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     _ts: Any = field(default_factory=lambda: itertools.count(int(time.time())))
-    _up: trio.Event = field(default_factory=trio.Event)
-    _down: trio.Event = field(default_factory=trio.Event)
+    _outage: Outage = field(default_factory=Outage)
 
     # ------------------------------------------------------------ scripting
 
@@ -327,28 +325,13 @@ class FakeWhatsApp:
                 Route("/{version}/{node}", self.node, methods=["GET"]),
             ]
         )
-        bind = "127.0.0.1:0"
-        while True:
-            config = HypercornConfig()
-            config.bind = [bind]
-            config.accesslog = None
-            config.errorlog = None
-            config.graceful_timeout = 0.05
-            async with trio.open_nursery() as nursery:
-                binds = await nursery.start(functools.partial(serve, app, config))  # type: ignore[arg-type]
-                if not self.base_url:
-                    self.base_url = binds[0]
-                    bind = binds[0].removeprefix("http://")
-                    task_status.started(self.base_url)
-                await self._down.wait()
-                nursery.cancel_scope.cancel()
-            self._down = trio.Event()
-            await self._up.wait()
-            self._up = trio.Event()
+        async with trio.open_nursery() as nursery:
+            self.base_url = await nursery.start(self._outage.serve, app)
+            task_status.started(self.base_url)
 
     def go_down(self) -> None:
         """Stop listening (connections refused) until :meth:`come_up`, on the same port."""
-        self._down.set()
+        self._outage.go_down()
 
     def come_up(self) -> None:
-        self._up.set()
+        self._outage.come_up()
