@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,9 @@ from starlette.requests import Request
 
 from moltbot.gateway.client import ConnectOptions, GatewayClient, connect
 from moltbot.testing.fake_openai import FakeOpenAI, RecordedRequest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlib import free_port, percentile, tree_cpu
 
 ROOT = Path(__file__).resolve().parents[2]
 MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
@@ -65,25 +67,6 @@ class SizedFake(FakeOpenAI):
         if len(self.requests) > 50:
             del self.requests[:-50]
         return body
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * pct / 100
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def tree_cpu(pid: int) -> float:
-    proc = psutil.Process(pid)
-    return sum(sum(p.cpu_times()[:2]) for p in [proc, *proc.children(recursive=True)])
 
 
 def start_gateway(state: Path, port: int, fake_url: str, max_runs: int | None) -> subprocess.Popen[bytes]:

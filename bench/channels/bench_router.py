@@ -32,15 +32,13 @@ from moltbot.channels.testing import EchoAgent
 from moltbot.config import load_settings, resolve_paths, write_config
 from moltbot.testing import MemoryChatChannel, make_plugins
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlib import percentile
+
 
 @moltbot.hookimpl
 def moltbot_register_channels() -> Any:
     yield moltbot.ChannelSpec(name="memory", factory=MemoryChatChannel, config=moltbot.ChannelConfig)
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def build_app(state: Path) -> App:
@@ -82,7 +80,7 @@ async def measure(state: Path, messages: int) -> dict[str, float]:
         nursery.cancel_scope.cancel()
     return {
         "p50": statistics.median(latencies),
-        "p95": percentile(latencies, 0.95),
+        "p95": percentile(latencies, 95),
         "throughput": messages / burst,
     }
 

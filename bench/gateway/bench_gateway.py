@@ -23,10 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 import trio
 
 from moltbot.gateway.client import ConnectOptions, connect, connect_frame, open_ws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchlib import free_port, percentile, tree_cpu, tree_memory
 
 ROOT = Path(__file__).resolve().parents[2]
 MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
@@ -35,33 +37,6 @@ CONFIG = {
     "gateway": {"auth": {"mode": "token", "token": TOKEN}},
     "performance": {"gateway": {"maxConnections": 500, "rateLimiting": {"enabled": False}}},
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * pct / 100
-    low = int(k)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
-
-
-def tree_memory(pid: int) -> dict[str, float]:
-    proc = psutil.Process(pid)
-    procs = [proc, *proc.children(recursive=True)]
-    rss = sum(p.memory_info().rss for p in procs)
-    pss = sum(getattr(p.memory_full_info(), "pss", 0) for p in procs)
-    return {"rss_mb": round(rss / 2**20, 1), "pss_mb": round(pss / 2**20, 1), "procs": len(procs)}
-
-
-def tree_cpu(pid: int) -> float:
-    proc = psutil.Process(pid)
-    return sum(sum(p.cpu_times()[:2]) for p in [proc, *proc.children(recursive=True)])
 
 
 class Gateway:
