@@ -18,11 +18,33 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import trio
 
+from moltbot.config import write_config
+
 MOLTBOT = str(Path(sys.executable).with_name("moltbot"))
 _LISTENING = re.compile(rb"listening on (wss?)://(\S+?):(\d+)")
+
+
+def write_state(tmp_path: Path, model_url: str, channels: dict[str, Any]) -> Path:
+    """``<tmp_path>/state`` with a config that runs ``channels`` against the fake OpenAI model
+    at ``model_url`` (key ``sk-test``, model ``fake-model``), token auth and a workspace next
+    to it; returns the state directory."""
+    state = tmp_path / "state"
+    write_config(
+        state / "moltbot.json",
+        {
+            "gateway": {"auth": {"mode": "token", "token": "process-test-token-0123456789"}},
+            "agent": {"model": "openai/fake-model", "workspace": str(tmp_path / "ws")},
+            "models": {
+                "providers": {"openai": {"baseUrl": model_url, "apiKey": "sk-test", "timeout": 60000}}
+            },
+            "channels": channels,
+        },
+    )
+    return state
 
 
 def isolated_env(state: Path) -> dict[str, str]:

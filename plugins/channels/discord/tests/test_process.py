@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 import trio
 
-from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
-from moltbot.testing.process import gateway_process, moltbot_cli
+from moltbot.testing.process import gateway_process, moltbot_cli, write_state
 
 from .fake_discord import FakeDiscord
 from .harness import discord_config, eventually
@@ -24,18 +23,7 @@ async def test_pair_chat_and_resume_in_a_real_gateway(tmp_path: Path, nursery: t
     await nursery.start(model.run)
     discord = FakeDiscord()
     await nursery.start(discord.run)
-    state = tmp_path / "state"
-    write_config(
-        state / "moltbot.json",
-        {
-            "gateway": {"auth": {"mode": "token", "token": "process-test-token-0123456789"}},
-            "agent": {"model": "openai/fake-model", "workspace": str(tmp_path / "ws")},
-            "models": {
-                "providers": {"openai": {"baseUrl": model.base_url, "apiKey": "sk-test", "timeout": 60000}}
-            },
-            "channels": {"discord": discord_config(discord)},
-        },
-    )
+    state = write_state(tmp_path, model.base_url, {"discord": discord_config(discord)})
     async with gateway_process(state):
         await eventually(lambda: bool(discord.gateway.live), "the Gateway session", timeout=20)
         discord.dm("hello?", user_id="4242")

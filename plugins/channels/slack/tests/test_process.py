@@ -11,29 +11,16 @@ from typing import Any
 import pytest
 import trio
 
-from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
-from moltbot.testing.process import gateway_process, moltbot_cli
+from moltbot.testing.process import gateway_process, moltbot_cli, write_state
 
 from .fake_slack import GENERAL, FakeSlack
 from .harness import eventually, slack_config
 
 
 def write_gateway_config(tmp_path: Path, model: FakeOpenAI, slack: FakeSlack, **channel: Any) -> Path:
-    state = tmp_path / "state"
-    write_config(
-        state / "moltbot.json",
-        {
-            "gateway": {"auth": {"mode": "token", "token": "process-test-token-0123456789"}},
-            "agent": {"model": "openai/fake-model", "workspace": str(tmp_path / "ws")},
-            "models": {
-                "providers": {"openai": {"baseUrl": model.base_url, "apiKey": "sk-test", "timeout": 60000}}
-            },
-            "channels": {"slack": slack_config(slack, **channel)},
-        },
-    )
-    return state
+    return write_state(tmp_path, model.base_url, {"slack": slack_config(slack, **channel)})
 
 
 async def test_pair_chat_kill_and_restart(tmp_path: Path, nursery: trio.Nursery) -> None:

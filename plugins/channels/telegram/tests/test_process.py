@@ -12,29 +12,16 @@ import pytest
 import trio
 
 from moltbot.channels.journal import InboundJournal
-from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
-from moltbot.testing.process import gateway_process, moltbot_cli
+from moltbot.testing.process import gateway_process, moltbot_cli, write_state
 
 from .fake_telegram import FakeTelegram
 from .harness import PUBLIC_URL, SECRET, eventually, telegram_config
 
 
 def write_gateway_config(tmp_path: Path, model: FakeOpenAI, telegram: FakeTelegram, **channel: Any) -> Path:
-    state = tmp_path / "state"
-    write_config(
-        state / "moltbot.json",
-        {
-            "gateway": {"auth": {"mode": "token", "token": "process-test-token-0123456789"}},
-            "agent": {"model": "openai/fake-model", "workspace": str(tmp_path / "ws")},
-            "models": {
-                "providers": {"openai": {"baseUrl": model.base_url, "apiKey": "sk-test", "timeout": 60000}}
-            },
-            "channels": {"telegram": telegram_config(telegram, **channel)},
-        },
-    )
-    return state
+    return write_state(tmp_path, model.base_url, {"telegram": telegram_config(telegram, **channel)})
 
 
 async def fakes(nursery: trio.Nursery) -> tuple[FakeOpenAI, FakeTelegram]:

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 import trio
 
-from moltbot.config import write_config
 from moltbot.plugins import load_plugins
 from moltbot.testing.fake_openai import FakeOpenAI, Reply
-from moltbot.testing.process import gateway_process
+from moltbot.testing.process import gateway_process, write_state
 
 from .fake_whatsapp import USER, FakeWhatsApp
 from .harness import eventually, whatsapp_config
@@ -24,18 +23,7 @@ async def test_webhook_to_model_to_graph_api(tmp_path: Path, nursery: trio.Nurse
     await nursery.start(model.run)
     meta = FakeWhatsApp()
     await nursery.start(meta.run)
-    state = tmp_path / "state"
-    write_config(
-        state / "moltbot.json",
-        {
-            "gateway": {"auth": {"mode": "token", "token": "process-test-token-0123456789"}},
-            "agent": {"model": "openai/fake-model", "workspace": str(tmp_path / "ws")},
-            "models": {
-                "providers": {"openai": {"baseUrl": model.base_url, "apiKey": "sk-test", "timeout": 5000}}
-            },
-            "channels": {"whatsapp": whatsapp_config(meta, allowFrom=[f"+{USER}"])},
-        },
-    )
+    state = write_state(tmp_path, model.base_url, {"whatsapp": whatsapp_config(meta, allowFrom=[f"+{USER}"])})
     async with gateway_process(state) as gateway:
         url = gateway.http_url + "/webhooks/whatsapp"
         with trio.fail_after(10):
