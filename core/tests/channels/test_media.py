@@ -44,3 +44,37 @@ def test_oversized_attachment_is_refused_and_nothing_is_written(tmp_path: Path) 
     with pytest.raises(MediaTooLarge):
         save_inbound(settings, "whatsapp", "big.bin", b"x" * (MAX_INBOUND_BYTES + 1))
     assert not (tmp_path / "ws").exists()
+
+
+async def test_downloads_are_refused_past_the_limit_with_or_without_a_length() -> None:
+    import httpx
+
+    from moltbot.channels.media import read_capped
+
+    class Chunks(httpx.AsyncByteStream):
+        """A body of ten 100-byte chunks and no Content-Length."""
+
+        def __init__(self) -> None:
+            self.left = 10
+
+        def __aiter__(self) -> Chunks:
+            return self
+
+        async def __anext__(self) -> bytes:
+            if not self.left:
+                raise StopAsyncIteration
+            self.left -= 1
+            return b"x" * 100
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/announced":
+            return httpx.Response(200, headers={"content-length": "1000"}, content=b"x" * 1000)
+        return httpx.Response(200, stream=Chunks())
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://cdn") as http:
+        for path in ("/announced", "/streamed"):
+            async with http.stream("GET", path) as response:
+                with pytest.raises(MediaTooLarge):
+                    await read_capped(response, limit=250)
+        async with http.stream("GET", "/streamed") as response:
+            assert await read_capped(response, limit=1000) == b"x" * 1000

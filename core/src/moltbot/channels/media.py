@@ -13,6 +13,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from moltbot.agent.workspace import resolve_workspace
 from moltbot.config.store import atomic_write
 
@@ -24,6 +26,36 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 class MediaTooLarge(ValueError):
     """The attachment is larger than :data:`MAX_INBOUND_BYTES`; the message goes on without it."""
+
+
+def megabytes(size: int) -> str:
+    """``20971520`` -> ``"20.0 MB"``, for notes the agent and the user read."""
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+async def read_capped(response: httpx.Response, limit: int = MAX_INBOUND_BYTES) -> bytes:
+    """The body of a streamed ``response``, refused past ``limit`` with :class:`MediaTooLarge`:
+    at once when ``Content-Length`` announces more, else as soon as the bytes read exceed it
+    (a body without a length is never read whole)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise MediaTooLarge(f"the file is larger than {limit} bytes")
+    data = bytearray()
+    too_large = False
+    try:
+        async for chunk in response.aiter_bytes():
+            if too_large:
+                continue  # draining what was already buffered lets httpx's iterators finish
+            data += chunk
+            if len(data) > limit:
+                too_large = True
+                await response.aclose()  # drop the connection: the rest is never sent or read
+    except (httpx.StreamClosed, httpx.ReadError, RuntimeError):
+        if not too_large:
+            raise
+    if too_large:
+        raise MediaTooLarge(f"the file is larger than {limit} bytes")
+    return bytes(data)
 
 
 def inbound_dir(settings: Any, channel: str) -> Path:

@@ -16,7 +16,7 @@ import trio
 from loguru import logger
 
 import moltbot
-from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, save_inbound
+from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, megabytes, save_inbound
 from moltbot_discord.rest import DiscordError, DiscordRest
 
 
@@ -24,16 +24,12 @@ class NotDownloaded(Exception):
     """Why an attachment stays a URL (shown to the agent and logged)."""
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
 async def fetch(rest: DiscordRest, item: dict[str, Any], *, settings: Any, channel: str) -> str:
     """Download attachment ``item`` and store it; its workspace-relative path."""
-    too_big = f"the file is larger than the {_megabytes(MAX_INBOUND_BYTES)} moltbot keeps"
+    too_big = f"the file is larger than the {megabytes(MAX_INBOUND_BYTES)} moltbot keeps"
     size = item.get("size")
     if isinstance(size, int) and size > MAX_INBOUND_BYTES:
-        raise NotDownloaded(f"{too_big}; it has {_megabytes(size)}")
+        raise NotDownloaded(f"{too_big}; it has {megabytes(size)}")
     try:
         data = await rest.download(item["url"], limit=MAX_INBOUND_BYTES)
         name = item.get("filename") or f"attachment-{item.get('id')}"

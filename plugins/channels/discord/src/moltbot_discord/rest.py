@@ -17,7 +17,7 @@ import httpx
 import trio
 
 from moltbot import ChannelFatalError
-from moltbot.channels.media import MediaTooLarge
+from moltbot.channels.media import read_capped
 
 MAX_RATE_LIMIT_RETRIES = 5
 USER_AGENT = "DiscordBot (https://github.com/moltbot/moltbot, 0.1.0)"
@@ -103,21 +103,12 @@ class DiscordRest:
     async def download(self, url: str, *, limit: int) -> bytes:
         """An attachment's bytes from Discord's CDN (no Authorization header: the CDN needs none
         and must never see the token); :class:`MediaTooLarge` past ``limit``."""
-        data = bytearray()
         try:
             async with self.http.stream(
                 "GET", url, headers={"User-Agent": USER_AGENT}, timeout=self.timeout
             ) as response:
                 if response.status_code != 200:
                     raise DiscordError(response.status_code, 0, f"the CDN answered {response.status_code}")
-                declared = int(response.headers.get("content-length") or 0)
-                if declared <= limit:
-                    async for chunk in response.aiter_bytes():
-                        data += chunk
-                        if len(data) > limit:
-                            break
+                return await read_capped(response, limit)
         except httpx.HTTPError as exc:
             raise ConnectionError(f"attachment download: {type(exc).__name__}") from None
-        if declared > limit or len(data) > limit:
-            raise MediaTooLarge(f"the file is larger than {limit} bytes")
-        return bytes(data)

@@ -16,7 +16,7 @@ import httpx
 import trio
 
 from moltbot import ChannelFatalError
-from moltbot.channels.media import MediaTooLarge
+from moltbot.channels.media import read_capped
 
 MAX_RATE_LIMIT_RETRIES = 5
 DEFAULT_RETRY_AFTER = 1.0
@@ -99,21 +99,15 @@ class WebApi:
         :class:`MediaTooLarge` past ``limit``. Slack answers a request it cannot authenticate
         with its HTML sign-in page, so an HTML answer counts as a failure unless the file
         itself is HTML (``html_ok``)."""
-        data = b""
         try:
             async with self.http.stream("GET", url, headers=self.headers, timeout=self.timeout) as response:
                 if response.status_code != 200:
                     raise SlackError("file download", f"HTTP {response.status_code}")
                 if not html_ok and response.headers.get("content-type", "").startswith("text/html"):
                     raise SlackError("file download", "Slack answered with a sign-in page (files:read?)")
-                declared = int(response.headers.get("content-length") or 0)
-                if declared <= limit:
-                    data = await response.aread()
+                return await read_capped(response, limit)
         except httpx.HTTPError as exc:
             raise ConnectionError(f"Slack file download: {type(exc).__name__}") from None
-        if declared > limit or len(data) > limit:
-            raise MediaTooLarge(f"the file is larger than {limit} bytes")
-        return data
 
 
 def _retry_after(response: httpx.Response) -> float:

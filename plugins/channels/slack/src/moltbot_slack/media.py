@@ -17,7 +17,7 @@ import trio
 from loguru import logger
 
 import moltbot
-from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, save_inbound
+from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, megabytes, save_inbound
 from moltbot_slack.api import SlackError, WebApi
 
 
@@ -25,18 +25,14 @@ class NotDownloaded(Exception):
     """Why a file stays a file id (shown to the agent and logged; never holds a URL)."""
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
 async def fetch(api: WebApi, file_id: str, *, settings: Any, channel: str) -> str:
     """Download Slack file ``file_id`` and store it; its workspace-relative path."""
-    too_big = f"the file is bigger than {_megabytes(MAX_INBOUND_BYTES)}"
+    too_big = f"the file is bigger than {megabytes(MAX_INBOUND_BYTES)}"
     try:
         info = (await api.call("files.info", {"file": file_id}))["file"]
         size = int(info.get("size") or 0)
         if size > MAX_INBOUND_BYTES:
-            raise NotDownloaded(f"{too_big} ({_megabytes(size)})")
+            raise NotDownloaded(f"{too_big} ({megabytes(size)})")
         url = info.get("url_private_download") or info.get("url_private")
         if not url:
             raise NotDownloaded(f"Slack offers no download for it (mode {info.get('mode', 'unknown')})")

@@ -16,7 +16,7 @@ import httpx
 import trio
 
 from moltbot import ChannelFatalError
-from moltbot.channels.media import MediaTooLarge
+from moltbot.channels.media import read_capped
 
 MAX_RATE_LIMIT_RETRIES = 5
 
@@ -47,23 +47,17 @@ class BotApi:
 
     async def download(self, file_path: str, *, limit: int) -> bytes:
         """The bytes behind a ``getFile`` ``file_path``; :class:`MediaTooLarge` past ``limit``
-        (refused by ``Content-Length`` before the body is read)."""
+        (refused by ``Content-Length`` before the body is read, or as soon as it is exceeded)."""
         url = f"{self.root}/file/bot{self._token}/{quote(file_path)}"
-        data = b""
         try:
             async with self.http.stream("GET", url, timeout=self.timeout) as response:
                 if response.status_code != 200:
                     raise TelegramError(
                         response.status_code, f"file download answered {response.status_code}"
                     )
-                declared = int(response.headers.get("content-length") or 0)
-                if declared <= limit:
-                    data = await response.aread()
+                return await read_capped(response, limit)
         except httpx.HTTPError as exc:
             raise ConnectionError(f"Telegram file download: {type(exc).__name__}") from None
-        if declared > limit or len(data) > limit:
-            raise MediaTooLarge(f"the file is larger than {limit} bytes")
-        return data
 
     async def call(
         self, method: str, params: dict[str, Any] | None = None, *, timeout: float | None = None

@@ -18,7 +18,7 @@ import trio
 from loguru import logger
 
 import moltbot
-from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, save_inbound
+from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, megabytes, save_inbound
 from moltbot_telegram.api import BotApi, TelegramError
 
 Kind = Literal["image", "audio", "video", "document", "sticker"]
@@ -72,15 +72,11 @@ class NotDownloaded(Exception):
     """Why an attachment stays a file id (shown to the agent and logged; never holds a URL)."""
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
 async def fetch(api: BotApi, item: Attachment, *, settings: Any, channel: str) -> str:
     """Download ``item`` and store it; its workspace-relative path."""
-    too_big = f"the file is too big for bots to download (the limit is {_megabytes(MAX_INBOUND_BYTES)})"
+    too_big = f"the file is too big for bots to download (the limit is {megabytes(MAX_INBOUND_BYTES)})"
     if item.file_size is not None and item.file_size > MAX_INBOUND_BYTES:
-        raise NotDownloaded(f"{too_big}; it has {_megabytes(item.file_size)}")
+        raise NotDownloaded(f"{too_big}; it has {megabytes(item.file_size)}")
     try:
         info = await api.call("getFile", {"file_id": item.file_id})
         path = info.get("file_path")

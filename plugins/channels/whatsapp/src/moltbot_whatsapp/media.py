@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import mimetypes
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import trio
 from loguru import logger
 
 from moltbot import ChannelFatalError
-from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, save_inbound
+from moltbot.channels.media import MAX_INBOUND_BYTES, MediaTooLarge, read_capped, save_inbound
 from moltbot_whatsapp.graph import Graph, GraphError
 from moltbot_whatsapp.normalize import Attachment
 
@@ -96,15 +95,10 @@ async def _read_capped(http: httpx.AsyncClient, url: str, graph: Graph) -> bytes
                 return None
             if not response.is_success:
                 raise DownloadFailed(f"the media server answered HTTP {response.status_code}")
-            if _too_large(response.headers.get("content-length")):
-                raise DownloadFailed(f"it is over the {_LIMIT_MB} MB limit")
-            data = bytearray()
-            async with contextlib.aclosing(response.aiter_bytes()) as chunks:
-                async for chunk in chunks:
-                    data.extend(chunk)
-                    if len(data) > MAX_INBOUND_BYTES:
-                        raise DownloadFailed(f"it is over the {_LIMIT_MB} MB limit")
-            return bytes(data)
+            try:
+                return await read_capped(response)
+            except MediaTooLarge:
+                raise DownloadFailed(f"it is over the {_LIMIT_MB} MB limit") from None
     except httpx.HTTPError as exc:
         raise DownloadFailed(f"the download failed ({type(exc).__name__})") from None
 
